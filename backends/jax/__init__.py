@@ -1,0 +1,1 @@
+"""The JAX backend. Importing this package does not import jax; ``backend.py`` does."""

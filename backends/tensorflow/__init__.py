@@ -1,0 +1,2 @@
+"""The TensorFlow backend. Importing this package does not import tensorflow;
+``backend.py`` does."""

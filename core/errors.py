@@ -1,0 +1,46 @@
+"""The exceptions katman raises for mistakes a user or a plugin author can make.
+
+Every error here says what was received, what was expected and, where there is one, how to
+fix it. They derive from the built-in exception a Keras user would catch (``ValueError``,
+``ImportError``, ``TypeError``) as well as from :class:`KatmanError`, so both styles work.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendNotAvailableError",
+    "KatmanError",
+    "OpNotSupportedError",
+    "PluginConflictError",
+    "PluginLoadError",
+    "PluginValidationError",
+    "UnknownNameError",
+]
+
+
+class KatmanError(Exception):
+    """Base class of every error katman raises on purpose."""
+
+
+class UnknownNameError(KatmanError, ValueError):
+    """A name that no plugin registered, e.g. ``katman.losses.get("msee")``."""
+
+
+class BackendNotAvailableError(KatmanError, ImportError):
+    """The requested backend is unknown, or its framework is not installed."""
+
+
+class PluginLoadError(KatmanError, ImportError):
+    """A plugin failed to import or to register (fatal only with ``KATMAN_STRICT_PLUGINS=1``)."""
+
+
+class PluginValidationError(KatmanError, TypeError):
+    """A plugin's hook implementation does not match katman's hook specifications."""
+
+
+class PluginConflictError(KatmanError, ValueError):
+    """Two plugins registered the same name for the same kind without ``override=True``."""
+
+
+class OpNotSupportedError(KatmanError, NotImplementedError):
+    """An op has neither a kernel nor a composite fallback for the active backend."""

@@ -1,0 +1,10 @@
+"""Layers — the building blocks of models.
+
+Every name in this namespace comes from the plugin registry (kind ``"layer"``): the built-in
+plugins and any installed third-party plugin. ``get``, ``serialize`` and ``deserialize``
+work as in Keras.
+"""
+
+from katman._namespace import Namespace
+
+get, serialize, deserialize, __getattr__, __dir__ = Namespace(__name__, "layer").exports()

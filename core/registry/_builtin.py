@@ -1,0 +1,15 @@
+"""The plugins that ship with katman, loaded by name exactly like third-party ones.
+
+Each maps a plugin name (what ``katman plugins`` shows and ``KATMAN_BLOCK_PLUGINS`` takes) to
+the module holding its hook implementations.
+"""
+
+BUILTIN_PLUGINS: dict[str, str] = {
+    "backends.torch": "katman.backends.torch.plugin",
+    "backends.jax": "katman.backends.jax.plugin",
+    "backends.tensorflow": "katman.backends.tensorflow.plugin",
+    "ops.math": "katman.plugins.ops.math",
+}
+
+# The order in which an installed framework becomes the default backend.
+DEFAULT_BACKEND_ORDER = ("torch", "jax", "tensorflow")

@@ -1,0 +1,1 @@
+"""Built-in op definitions: names, NumPy references, docs. Kernels live in the backends."""
