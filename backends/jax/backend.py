@@ -21,18 +21,18 @@ class JAXBackend(Backend):
 
     def __init__(self) -> None:
         self._kernels: dict[str, Callable[..., Any]] = {
-            "add": self._binary(jnp.add),
-            "subtract": self._binary(jnp.subtract),
-            "multiply": self._binary(jnp.multiply),
-            "divide": self._binary(jnp.true_divide),
-            "maximum": self._binary(jnp.maximum),
-            "minimum": self._binary(jnp.minimum),
-            "negative": self._unary(jnp.negative),
-            "abs": self._unary(jnp.abs),
-            "square": self._unary(jnp.square),
-            "sqrt": self._unary(jnp.sqrt),
-            "exp": self._unary(jnp.exp),
-            "log": self._unary(jnp.log),
+            "add": self.binary_kernel(jnp.add),
+            "subtract": self.binary_kernel(jnp.subtract),
+            "multiply": self.binary_kernel(jnp.multiply),
+            "divide": self.binary_kernel(jnp.true_divide),
+            "maximum": self.binary_kernel(jnp.maximum),
+            "minimum": self.binary_kernel(jnp.minimum),
+            "negative": self.unary_kernel(jnp.negative),
+            "abs": self.unary_kernel(jnp.abs),
+            "square": self.unary_kernel(jnp.square),
+            "sqrt": self.unary_kernel(jnp.sqrt),
+            "exp": self.unary_kernel(jnp.exp),
+            "log": self.unary_kernel(jnp.log),
             "sum": self._reduction(jnp.sum),
             "mean": self._reduction(jnp.mean),
         }
@@ -59,11 +59,8 @@ class JAXBackend(Backend):
             x = x.astype(jnp.float32)
         return np.array(x)
 
-    def _unary(self, function: Callable[..., jax.Array]) -> Callable[[Any], jax.Array]:
-        return lambda x: function(self.convert_to_tensor(x))
-
-    def _binary(self, function: Callable[..., jax.Array]) -> Callable[[Any, Any], jax.Array]:
-        return lambda x, y: function(self.convert_to_tensor(x), self.convert_to_tensor(y))
+    def dtype_of(self, x: Any) -> str:
+        return x.dtype.name
 
     def _reduction(self, function: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         def reduce(x: Any, axis: Any = None, keepdims: bool = False) -> jax.Array:

@@ -36,18 +36,18 @@ class TensorFlowBackend(Backend):
 
     def __init__(self) -> None:
         self._kernels: dict[str, Callable[..., Any]] = {
-            "add": self._binary(tf.add),
-            "subtract": self._binary(tf.subtract),
-            "multiply": self._binary(tf.multiply),
-            "divide": self._binary(tf.math.truediv),
-            "maximum": self._binary(tf.maximum),
-            "minimum": self._binary(tf.minimum),
-            "negative": self._unary(tf.negative),
-            "abs": self._unary(tf.abs),
-            "square": self._unary(tf.square),
-            "sqrt": self._unary(tf.sqrt),
-            "exp": self._unary(tf.exp),
-            "log": self._unary(tf.math.log),
+            "add": self.binary_kernel(tf.add),
+            "subtract": self.binary_kernel(tf.subtract),
+            "multiply": self.binary_kernel(tf.multiply),
+            "divide": self.binary_kernel(tf.math.truediv),
+            "maximum": self.binary_kernel(tf.maximum),
+            "minimum": self.binary_kernel(tf.minimum),
+            "negative": self.unary_kernel(tf.negative),
+            "abs": self.unary_kernel(tf.abs),
+            "square": self.unary_kernel(tf.square),
+            "sqrt": self.unary_kernel(tf.sqrt),
+            "exp": self.unary_kernel(tf.exp),
+            "log": self.unary_kernel(tf.math.log),
             "sum": self._reduction(tf.reduce_sum),
             "mean": self._reduction(tf.reduce_mean),
         }
@@ -76,11 +76,8 @@ class TensorFlowBackend(Backend):
             x = tf.cast(x, tf.float32)
         return np.array(x)
 
-    def _unary(self, function: Callable[..., tf.Tensor]) -> Callable[[Any], tf.Tensor]:
-        return lambda x: function(self.convert_to_tensor(x))
-
-    def _binary(self, function: Callable[..., tf.Tensor]) -> Callable[[Any, Any], tf.Tensor]:
-        return lambda x, y: function(self.convert_to_tensor(x), self.convert_to_tensor(y))
+    def dtype_of(self, x: Any) -> str:
+        return x.dtype.name
 
     def _reduction(self, function: Callable[..., tf.Tensor]) -> Callable[..., tf.Tensor]:
         def reduce(x: Any, axis: Any = None, keepdims: bool = False) -> tf.Tensor:

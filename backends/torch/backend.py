@@ -30,18 +30,18 @@ class TorchBackend(Backend):
 
     def __init__(self) -> None:
         self._kernels: dict[str, Callable[..., Any]] = {
-            "add": self._binary(torch.add),
-            "subtract": self._binary(torch.subtract),
-            "multiply": self._binary(torch.multiply),
-            "divide": self._binary(torch.true_divide),
-            "maximum": self._binary(torch.maximum),
-            "minimum": self._binary(torch.minimum),
-            "negative": self._unary(torch.negative),
-            "abs": self._unary(torch.abs),
-            "square": self._unary(torch.square),
-            "sqrt": self._unary(torch.sqrt),
-            "exp": self._unary(torch.exp),
-            "log": self._unary(torch.log),
+            "add": self.binary_kernel(torch.add),
+            "subtract": self.binary_kernel(torch.subtract),
+            "multiply": self.binary_kernel(torch.multiply),
+            "divide": self.binary_kernel(torch.true_divide),
+            "maximum": self.binary_kernel(torch.maximum),
+            "minimum": self.binary_kernel(torch.minimum),
+            "negative": self.unary_kernel(torch.negative),
+            "abs": self.unary_kernel(torch.abs),
+            "square": self.unary_kernel(torch.square),
+            "sqrt": self.unary_kernel(torch.sqrt),
+            "exp": self.unary_kernel(torch.exp),
+            "log": self.unary_kernel(torch.log),
             "sum": self._reduction(torch.sum),
             "mean": self._reduction(torch.mean),
         }
@@ -61,7 +61,9 @@ class TorchBackend(Backend):
         if isinstance(x, torch.Tensor):
             return x if dtype is None else x.to(_DTYPES[standardize_dtype(dtype)])
         array, target = host_array(x, dtype)
-        return torch.from_numpy(np.ascontiguousarray(array)).to(_DTYPES[target])
+        if not (array.flags.c_contiguous and array.flags.writeable):
+            array = array.copy()  # torch.from_numpy needs its own writable, C-ordered memory
+        return torch.from_numpy(array).to(_DTYPES[target])
 
     def convert_to_numpy(self, x: Any) -> np.ndarray:
         if not isinstance(x, torch.Tensor):
@@ -71,11 +73,8 @@ class TorchBackend(Backend):
             x = x.float()
         return x.numpy().copy()
 
-    def _unary(self, function: Callable[..., torch.Tensor]) -> Callable[[Any], torch.Tensor]:
-        return lambda x: function(self.convert_to_tensor(x))
-
-    def _binary(self, function: Callable[..., torch.Tensor]) -> Callable[[Any, Any], Any]:
-        return lambda x, y: function(self.convert_to_tensor(x), self.convert_to_tensor(y))
+    def dtype_of(self, x: Any) -> str:
+        return str(x.dtype).removeprefix("torch.")
 
     def _reduction(self, function: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
         def reduce(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:

@@ -72,3 +72,43 @@ def host_array(x: Any, dtype: str | None = None) -> tuple[np.ndarray, str]:
         target = "bool"
     host = _HOST_DTYPE.get(target, target)
     return array.astype(host, copy=False), target
+
+
+def is_python_scalar(x: Any) -> bool:
+    return isinstance(x, (bool, int, float))
+
+
+def weak_scalar_dtype(scalar: bool | int | float, other: str) -> str:
+    """The dtype a Python scalar takes next to a tensor of dtype ``other``.
+
+    An int or bool scalar follows any numeric tensor; a float scalar follows a float tensor
+    and makes an integer or bool tensor's partner ``floatx``.
+    """
+    if isinstance(scalar, float) and not other.startswith(("float", "bfloat")):
+        return floatx()
+    if isinstance(scalar, int) and not isinstance(scalar, bool) and other == "bool":
+        return "int32"
+    return other
+
+
+def _is_float(dtype: str) -> bool:
+    return dtype.startswith(("float", "bfloat"))
+
+
+def result_dtype(a: str, b: str) -> str:
+    """The dtype of a binary op on tensors of dtypes ``a`` and ``b``.
+
+    Floats win over integers and bools (keeping the float's width, as JAX and Keras do);
+    two floats give the wider one (bfloat16 with float16 gives float32); integers and bools
+    follow NumPy.
+    """
+    if a == b:
+        return a
+    if _is_float(a) != _is_float(b):
+        return a if _is_float(a) else b
+    if _is_float(a):
+        if {a, b} == {"bfloat16", "float16"}:
+            return "float32"
+        order = ("bfloat16", "float16", "float32", "float64")
+        return max(a, b, key=order.index)
+    return np.promote_types(a, b).name

@@ -157,8 +157,9 @@ class PluginManager(pluggy.PluginManager):
         except (pluggy.PluginValidationError, ValueError) as err:
             if self.get_plugin(info.name) is not None:
                 self.unregister(name=info.name)
+            detail = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
             raise PluginValidationError(
-                f"Plugin {info.name!r} ({info.module}, {info.origin}) is invalid: {err}. "
+                f"Plugin {info.name!r} ({info.module}, {info.origin}) is invalid: {detail}. "
                 f"Valid hooks: {', '.join(_hook_names())}. Fix the plugin or block it with "
                 f"KATMAN_BLOCK_PLUGINS={info.name}."
             ) from err

@@ -299,9 +299,10 @@ class PluginRegistrar:
             metadata=metadata,
         )
         for staged, _ in self.staged:
-            if staged.kind == kind and {name, *entry.aliases} & {staged.name, *staged.aliases}:
+            shared = {name, *entry.aliases} & {staged.name, *staged.aliases}
+            if staged.kind == kind and shared:
                 raise PluginConflictError(
-                    f"Plugin {self.plugin!r} registers {kind} {name!r} twice."
+                    f"Plugin {self.plugin!r} registers {kind} {min(shared)!r} twice."
                 )
         self.staged.append((entry, override))
 

@@ -1,0 +1,134 @@
+"""The public namespaces resolve through the registry and behave like Keras's get/serialize."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pytest
+
+import katman
+from katman.errors import UnknownNameError
+from katman.registry import register_plugin
+
+NAMESPACES = {
+    "layers": "layer", "losses": "loss", "metrics": "metric", "optimizers": "optimizer",
+    "callbacks": "callback", "initializers": "initializer", "regularizers": "regularizer",
+    "constraints": "constraint", "activations": "activation", "applications": "application",
+}  # fmt: skip
+
+
+class ScaledIdentity:
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def __call__(self, x):
+        return x
+
+    def get_config(self):
+        return {"scale": self.scale}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def hinge_like(y_true, y_pred):
+    return y_pred
+
+
+class NoConfig:
+    pass
+
+
+def _plugin() -> types.SimpleNamespace:
+    @katman.hookimpl
+    def katman_register(registry):
+        for kind in NAMESPACES.values():
+            registry.add(kind, "ScaledIdentity", ScaledIdentity, aliases=("scaled_identity",))
+            registry.add(kind, "hinge_like", hinge_like)
+        registry.add("loss", "NoConfig", NoConfig)
+
+    return types.SimpleNamespace(katman_register=katman_register)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def plugin():
+    register_plugin(_plugin(), "nsplug")
+    yield
+    katman.registry.get_registry().remove_plugin("nsplug")
+
+
+@pytest.mark.parametrize("namespace", sorted(NAMESPACES))
+def test_names_resolve_and_are_listed(namespace):
+    module = getattr(katman, namespace)
+    assert module.ScaledIdentity is ScaledIdentity
+    assert module.scaled_identity is ScaledIdentity
+    assert {"ScaledIdentity", "scaled_identity", "hinge_like", "get", "serialize"} <= set(
+        dir(module)
+    )
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        module.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("namespace", sorted(NAMESPACES))
+def test_get_accepts_names_configs_objects_and_none(namespace):
+    module = getattr(katman, namespace)
+    assert isinstance(module.get("ScaledIdentity"), ScaledIdentity)  # classes are instantiated
+    assert module.get("hinge_like") is hinge_like  # functions are returned
+    instance = ScaledIdentity(2.5)
+    assert module.get(instance) is instance
+    assert module.get(None) is None
+    rebuilt = module.get(module.serialize(instance))
+    assert isinstance(rebuilt, ScaledIdentity) and rebuilt.scale == 2.5
+    with pytest.raises(UnknownNameError, match="Did you mean 'hinge_like'"):
+        module.get("hinge_lik")
+    with pytest.raises(ValueError, match="Could not interpret"):
+        module.get(42)
+
+
+def test_serialized_form_is_plain_json_with_plugin_prefix():
+    config = katman.losses.serialize(ScaledIdentity(0.5))
+    assert config == {
+        "class_name": "ScaledIdentity",
+        "registered_name": "nsplug>ScaledIdentity",
+        "config": {"scale": 0.5},
+    }
+    assert json.loads(json.dumps(config)) == config
+    assert katman.losses.serialize(hinge_like) == {
+        "class_name": "function", "registered_name": "nsplug>hinge_like", "config": "hinge_like",
+    }  # fmt: skip
+    assert katman.losses.deserialize(katman.losses.serialize(hinge_like)) is hinge_like
+    assert katman.losses.deserialize("hinge_like") is hinge_like
+
+
+def test_deserialize_resolves_only_through_the_registry():
+    hostile = {"class_name": "system", "registered_name": "os>system", "module": "os",
+               "config": {"command": "echo pwned"}}  # fmt: skip
+    with pytest.raises(UnknownNameError, match="Unknown loss 'os>system'"):
+        katman.losses.deserialize(hostile)
+    with pytest.raises(ValueError, match="expected a name or a dict"):
+        katman.losses.deserialize(["ScaledIdentity"])
+
+
+def test_custom_objects_take_precedence():
+    class Local(ScaledIdentity):
+        pass
+
+    config = {"class_name": "Local", "config": {"scale": 3}}
+    assert isinstance(katman.losses.deserialize(config, custom_objects={"Local": Local}), Local)
+
+
+def test_serialize_unregistered_or_configless_objects_fails_clearly():
+    class Unregistered:
+        pass
+
+    with pytest.raises(ValueError, match="not a registered loss"):
+        katman.losses.serialize(Unregistered())
+    with pytest.raises(ValueError, match="no get_config"):
+        katman.losses.serialize(NoConfig())
+
+
+def test_ops_namespace_lists_ops():
+    assert {"add", "mean", "convert_to_tensor", "Op"} <= set(dir(katman.ops))
+    assert katman.ops.add.name == "add"
