@@ -113,15 +113,17 @@ def test_backends_import_only_their_own_framework():
     assert offenders == []
 
 
-def test_tensorflow_backend_does_not_drag_in_jax(home):
-    """TFLite imports JAX eagerly when it is installed; the TensorFlow backend prevents that."""
+def test_tensorflow_backend_does_not_drag_in_jax_or_keras(home):
+    """TensorFlow imports JAX and Keras eagerly when they are installed; the TensorFlow backend
+    prevents that, and both still import normally afterwards."""
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("jax") is None:
         pytest.skip("needs both tensorflow and jax installed")
     code = (
         "import sys, katman\nkatman.ops.convert_to_tensor(1.0)\n"
-        "print('jax' in sys.modules)\nimport jax\nprint(jax.numpy.ones(2).tolist())"
+        "print('jax' in sys.modules or 'keras' in sys.modules)\n"
+        "import jax, keras\nprint(jax.numpy.ones(2).tolist())"
     )
     result = run_python(code, clean_env(KATMAN_BACKEND="tensorflow", KATMAN_HOME=str(home)))
     assert result.stdout.split("\n")[:2] == ["False", "[1.0, 1.0]"], result.stderr

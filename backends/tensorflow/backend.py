@@ -12,21 +12,27 @@ import numpy as np
 from katman.backend import Backend, host_array, standardize_dtype
 
 
+# Packages TensorFlow imports eagerly at start-up when they are installed, none of which it
+# needs: TFLite imports JAX for an optional converter, and TensorFlow imports Keras's
+# optimizers for SavedModel registration. Hidden while it imports, they cost no start-up time
+# and leave no second framework in the process; each still imports normally afterwards.
+_OPTIONAL_IMPORTS = ("jax", "keras", "tf_keras")
+
+
 @contextmanager
-def _without_optional_jax() -> Iterator[None]:
-    """Hide JAX while TensorFlow imports: TFLite imports it eagerly when installed (for an
-    optional converter), which would load a second framework into every TensorFlow process."""
-    if "jax" in sys.modules:
-        yield
-        return
-    sys.modules["jax"] = None  # type: ignore[assignment]
+def _hidden(modules: tuple[str, ...]) -> Iterator[None]:
+    hidden = [name for name in modules if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
     try:
         yield
     finally:
-        del sys.modules["jax"]
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
 
 
-with _without_optional_jax():
+with _hidden(_OPTIONAL_IMPORTS):
     import tensorflow as tf
 
 
