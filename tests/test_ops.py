@@ -97,7 +97,7 @@ def test_python_scalars_are_weak_and_mixed_dtypes_promote():
 
 
 def test_bad_input_is_a_clear_error():
-    with pytest.raises(TypeError, match="convert_to_tensor: expected numbers.*str"):
+    with pytest.raises(TypeError, match=r"convert_to_tensor: expected numbers.*str"):
         ops.convert_to_tensor("abc")
     with pytest.raises(TypeError, match="Unsupported dtype 'complex64'"):
         ops.convert_to_tensor([1.0], dtype="complex64")

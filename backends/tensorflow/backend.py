@@ -11,7 +11,6 @@ import numpy as np
 
 from katman.backend import Backend, host_array, standardize_dtype
 
-
 # Packages TensorFlow imports eagerly at start-up when they are installed, none of which it
 # needs: TFLite imports JAX for an optional converter, and TensorFlow imports Keras's
 # optimizers for SavedModel registration. Hidden while it imports, they cost no start-up time
