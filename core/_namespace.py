@@ -15,6 +15,7 @@ from typing import Any
 from katman import serialization
 from katman.errors import UnknownNameError
 from katman.registry import get_registry
+from katman.registry._registry import unknown_name_message
 
 
 class Namespace:
@@ -46,15 +47,21 @@ class Namespace:
 
     def getattr(self, name: str) -> Any:
         """Module ``__getattr__``: a registered object, for names the module lacks."""
-        if not name.startswith("__"):
-            entry = get_registry().find(self.kind, name)
-            if entry is not None:
-                return entry.load()
-        raise AttributeError(f"module {self.module_name!r} has no attribute {name!r}")
+        if name.startswith("__"):
+            raise AttributeError(f"module {self.module_name!r} has no attribute {name!r}")
+        registry = get_registry()
+        entry = registry.find(self.kind, name)
+        if entry is None:
+            known = registry.all_names(self.kind)
+            raise AttributeError(
+                f"module {self.module_name!r} has no attribute {name!r}. "
+                + unknown_name_message(self.kind, name, known)
+            )
+        return entry.load()
 
     def dir(self) -> list[str]:
-        """Module ``__dir__``: the module's own names and every registered one."""
-        own = vars(sys.modules[self.module_name])
+        """Module ``__dir__``: the module's public names (``__all__``) and registered ones."""
+        own = getattr(sys.modules[self.module_name], "__all__", ())
         return sorted(set(own) | set(get_registry().all_names(self.kind)))
 
     def get(self, identifier: Any) -> Any:

@@ -111,7 +111,12 @@ def read_config_file() -> dict[str, Any]:
 def _get(key: str) -> Any:
     if key in _overrides:
         return _overrides[key]
-    return read_config_file().get(key, _DEFAULTS[key])
+    value = read_config_file().get(key, _DEFAULTS[key])
+    try:
+        _VALIDATORS[key](value)
+    except ValueError as err:
+        raise KatmanError(f"Invalid {key!r} in {config_file()}: {err}") from None
+    return value
 
 
 def floatx() -> str:
@@ -121,9 +126,13 @@ def floatx() -> str:
 
 def set_floatx(value: str) -> None:
     """Set the default float dtype: one of float16, bfloat16, float32, float64."""
+    _check_floatx(value)
+    _overrides["floatx"] = value
+
+
+def _check_floatx(value: Any) -> None:
     if value not in _FLOAT_TYPES:
         raise ValueError(f"set_floatx: expected one of {', '.join(_FLOAT_TYPES)}, got {value!r}.")
-    _overrides["floatx"] = value
 
 
 def epsilon() -> float:
@@ -132,10 +141,14 @@ def epsilon() -> float:
 
 
 def set_epsilon(value: float) -> None:
-    """Set the fuzz factor; it must be a positive, finite number."""
+    """Set the fuzz factor: a number strictly between 0 and 1."""
+    _check_epsilon(value)
+    _overrides["epsilon"] = float(value)
+
+
+def _check_epsilon(value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
         raise ValueError(f"set_epsilon: expected a number between 0 and 1, got {value!r}.")
-    _overrides["epsilon"] = float(value)
 
 
 def image_data_format() -> str:
@@ -145,11 +158,22 @@ def image_data_format() -> str:
 
 def set_image_data_format(value: str) -> None:
     """Set the default image layout: ``'channels_last'`` or ``'channels_first'``."""
+    _check_image_data_format(value)
+    _overrides["image_data_format"] = value
+
+
+def _check_image_data_format(value: Any) -> None:
     if value not in _IMAGE_FORMATS:
         raise ValueError(
             f"set_image_data_format: expected one of {', '.join(_IMAGE_FORMATS)}, got {value!r}."
         )
-    _overrides["image_data_format"] = value
+
+
+_VALIDATORS = {
+    "floatx": _check_floatx,
+    "epsilon": _check_epsilon,
+    "image_data_format": _check_image_data_format,
+}
 
 
 def backend() -> str:

@@ -43,11 +43,12 @@ def katman_register(registry: PluginRegistrar) -> None:
     """
 
 
-@hookspec
+@hookspec(historic=True)
 def katman_backend_loaded(backend: object) -> None:
     """Called once, after the active backend's framework has been imported.
 
-    Use it for framework-specific set-up that must not run at ``import katman`` time.
+    Use it for framework-specific set-up that must not run at ``import katman`` time. A plugin
+    registered after that moment is called as soon as it registers.
 
     Args:
         backend: the active backend object (see ``katman.backend.Backend``).

@@ -7,4 +7,6 @@ work as in Keras.
 
 from katman._namespace import Namespace
 
+__all__ = ["deserialize", "get", "serialize"]
+
 get, serialize, deserialize, __getattr__, __dir__ = Namespace(__name__, "loss").exports()

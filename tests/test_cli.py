@@ -71,3 +71,15 @@ def test_usage_errors_exit_2_without_traceback(home):
 def test_version_flag(home):
     result = run_katman("--version", env=clean_env(KATMAN_HOME=str(home)))
     assert result.stdout.strip() == f"katman {katman.__version__}"
+
+
+def test_closed_pipe_is_not_an_error(home):
+    import subprocess
+    import sys
+
+    reader = subprocess.Popen(
+        f"{sys.executable} -m katman plugins | head -n 1", shell=True, env=clean_env(KATMAN_HOME=str(home)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = reader.communicate(timeout=120)
+    assert out.strip().endswith("plugins loaded") and "Traceback" not in err

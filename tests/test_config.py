@@ -51,6 +51,17 @@ def test_broken_katman_json_is_a_clear_error(isolated, content):
 
 
 @pytest.mark.parametrize(
+    ("key", "value", "getter"),
+    [("floatx", "float8", config.floatx), ("epsilon", -1, config.epsilon),
+     ("image_data_format", "NHWC", config.image_data_format)],
+)  # fmt: skip
+def test_bad_values_in_katman_json_name_the_file_and_key(isolated, key, value, getter):
+    (isolated / "katman.json").write_text(json.dumps({key: value}))
+    with pytest.raises(KatmanError, match=rf"Invalid '{key}' in .*katman\.json.*expected"):
+        getter()
+
+
+@pytest.mark.parametrize(
     ("setter", "value"),
     [(config.set_floatx, "float8"), (config.set_floatx, None), (config.set_epsilon, 0),
      (config.set_epsilon, "1e-7"), (config.set_epsilon, True),

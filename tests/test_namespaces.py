@@ -69,6 +69,9 @@ def test_names_resolve_and_are_listed(namespace):
     )
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         module.Nope  # noqa: B018
+    with pytest.raises(AttributeError, match="Did you mean 'hinge_like'"):
+        module.hinge_lik  # noqa: B018
+    assert not {"Namespace", "annotations", "np"} & set(dir(module))
 
 
 @pytest.mark.parametrize("namespace", sorted(NAMESPACES))

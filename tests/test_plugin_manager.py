@@ -219,10 +219,58 @@ def test_plugin_name_taken_twice_is_a_failure(site):
     assert len(manager.failures) == 1
 
 
-def test_backend_loaded_hook_sees_the_active_backend(active_backend):
-    import katman
-    from katman.registry import plugin_manager, register_plugin
+def test_override_wins_whichever_plugin_loads_first(site):
+    source = """
+        import katman
 
+        @katman.hookimpl
+        def katman_register(registry):
+            registry.add("loss", "contested", lambda a, b: "override", override=True)
+    """
+    winner = add_plugin(site, source=source, ep_name="kt_a_overrider")  # sorts (loads) first
+    loser = add_plugin(site, source=GOOD_PLUGIN.format(loss="contested"), ep_name="kt_b_plain")
+    manager = PluginManager(strict=False, autoload=True, blocked=())
+    manager.load_all()
+    entry = manager.registry.get("loss", "contested")
+    assert entry.plugin == winner and entry.overrides.plugin == loser
+    manager.registry.remove_plugin(winner)
+    assert manager.registry.get("loss", "contested").plugin == loser
+
+
+def test_two_overrides_of_one_name_conflict(site):
+    source = """
+        import katman
+
+        @katman.hookimpl
+        def katman_register(registry):
+            registry.add("loss", "contested", lambda a, b: 0, override=True)
+    """
+    add_plugin(site, source=source)
+    add_plugin(site, source=source)
+    with pytest.raises(PluginConflictError, match="Both say override=True"):
+        PluginManager(strict=False, autoload=True, blocked=()).load_all()
+
+
+def test_runtime_registration_that_fails_raises():
+    import types
+
+    import katman
+    from katman.registry import register_plugin
+
+    @katman.hookimpl
+    def katman_register(registry):
+        raise RuntimeError("broken at runtime")
+
+    with pytest.raises(PluginLoadError, match=r"kt-runtime.*broken at runtime"):
+        register_plugin(types.SimpleNamespace(katman_register=katman_register), "kt-runtime")
+    assert "kt-runtime" not in katman.registry.plugin_manager().plugin_info
+
+
+def test_backend_loaded_hook_reaches_plugins_registered_later(active_backend):
+    import katman
+    from katman.registry import register_plugin
+
+    katman.backend.get_backend()  # the backend is loaded before the plugin registers
     seen = []
 
     class Watcher:
@@ -230,7 +278,5 @@ def test_backend_loaded_hook_sees_the_active_backend(active_backend):
         def katman_backend_loaded(self, backend):
             seen.append(backend.name)
 
-    # The global backend may already be loaded; the hook is then replayed by hand through pluggy.
     register_plugin(Watcher(), "kt-watcher")
-    plugin_manager().hook.katman_backend_loaded(backend=katman.backend.get_backend())
-    assert seen[-1] == active_backend
+    assert seen == [active_backend]

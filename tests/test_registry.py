@@ -117,21 +117,22 @@ operations = st.lists(st.tuples(plugins, st.sampled_from(KINDS), names, st.boole
 
 
 @given(operations)
-def test_registry_behaves_like_a_dict_with_conflict_rules(ops):
-    """Every sequence of registrations matches a plain model: a name is owned by the plugin
-    that added it last with override, and adding a taken name without override fails."""
+def test_registry_follows_the_conflict_rules(ops):
+    """Every sequence of registrations matches a plain model: a taken name may be registered
+    again only if exactly one of the two entries says override=True, and that one owns it."""
     registry = Registry()
-    model: dict[tuple[str, str], str] = {}
+    model: dict[tuple[str, str], tuple[str, bool]] = {}
     for plugin, kind, name, override in ops:
         key = (kind, name)
-        if key in model and not override:
+        if key in model and model[key][1] == override:
             with pytest.raises(PluginConflictError) as caught:
                 register(registry, plugin, (kind, name, object(), {"override": override}))
-            assert repr(model[key]) in str(caught.value) and repr(plugin) in str(caught.value)
-        else:
-            register(registry, plugin, (kind, name, object(), {"override": override}))
-            model[key] = plugin
+            assert repr(model[key][0]) in str(caught.value) and repr(plugin) in str(caught.value)
+            continue
+        register(registry, plugin, (kind, name, object(), {"override": override}))
+        if key not in model or override:
+            model[key] = (plugin, override)
     for kind in KINDS:
         assert registry.names(kind) == sorted(n for k, n in model if k == kind)
-    for (kind, name), plugin in model.items():
+    for (kind, name), (plugin, _) in model.items():
         assert registry.get(kind, name).plugin == plugin

@@ -65,5 +65,5 @@ def _load() -> Backend:
             f"subclass of katman.backend.Backend, got {backend_class!r}."
         )
     instance = backend_class()
-    plugin_manager().hook.katman_backend_loaded(backend=instance)
+    plugin_manager().hook.katman_backend_loaded.call_historic(kwargs={"backend": instance})
     return instance

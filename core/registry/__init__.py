@@ -68,6 +68,10 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
     Returns:
         The name it was registered under.
 
+    Raises:
+        PluginLoadError: its ``katman_register`` hook raised (whatever the strict setting:
+            an explicit registration that fails should stop the caller).
+
     Example:
         >>> import types, katman
         >>> plugin = types.SimpleNamespace()
@@ -85,5 +89,5 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
         raise ValueError(f"register_plugin: pass a name for plugin {plugin!r}.")
     module = getattr(plugin, "__name__", type(plugin).__name__)
     with _lock:
-        plugin_manager().add_plugin(plugin, PluginInfo(name, RUNTIME, module))
+        plugin_manager().add_plugin(plugin, PluginInfo(name, RUNTIME, module), strict=True)
     return name

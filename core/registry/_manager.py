@@ -111,16 +111,17 @@ class PluginManager(pluggy.PluginManager):
             info = _entry_point_info(entry_point)
             if info.name in self.plugin_info:
                 taken = self.plugin_info[info.name]
-                self._fail(info, KatmanError(f"the name is already used by {taken.origin}"))
+                error = KatmanError(f"the name is already used by {taken.origin}")
+                self._fail(info, error, strict=self.strict)
                 continue
             try:
                 plugin = entry_point.load()
             except Exception as err:
-                self._fail(info, err)
+                self._fail(info, err, strict=self.strict)
                 continue
             self.add_plugin(plugin, info)
 
-    def add_plugin(self, plugin: Any, info: PluginInfo) -> bool:
+    def add_plugin(self, plugin: Any, info: PluginInfo, *, strict: bool | None = None) -> bool:
         """Validate ``plugin``'s hooks, then register what its ``katman_register`` adds.
 
         Returns:
@@ -129,7 +130,8 @@ class PluginManager(pluggy.PluginManager):
         Raises:
             PluginValidationError: a hook implementation has an unknown name or arguments.
             PluginConflictError: it registers a name another plugin already has.
-            PluginLoadError: its ``katman_register`` raised and strict mode is on.
+            PluginLoadError: its ``katman_register`` raised and strict mode is on (``strict``
+                overrides the manager's setting for this plugin).
         """
         self._validate(plugin, info)
         registrar = self.registry.stage(info.name, builtin=info.source == BUILTIN)
@@ -140,7 +142,7 @@ class PluginManager(pluggy.PluginManager):
             raise
         except Exception as err:
             self.unregister(name=info.name)
-            self._fail(info, err)
+            self._fail(info, err, strict=self.strict if strict is None else strict)
             return False
         try:
             self.registry.commit(registrar)
@@ -171,9 +173,9 @@ class PluginManager(pluggy.PluginManager):
             if impl.plugin_name == plugin_name:
                 impl.function(*[registrar for _ in impl.argnames])
 
-    def _fail(self, info: PluginInfo, error: BaseException) -> None:
+    def _fail(self, info: PluginInfo, error: BaseException, *, strict: bool) -> None:
         failure = PluginFailure(info, f"{type(error).__name__}: {error}", error)
-        if self.strict:
+        if strict:
             raise PluginLoadError(failure.describe() + " (KATMAN_STRICT_PLUGINS is set)") from error
         self.failures.append(failure)
         warnings.warn(failure.describe(), PluginLoadWarning, stacklevel=3)

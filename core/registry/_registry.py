@@ -48,6 +48,7 @@ class Entry:
     builtin: bool = False
     aliases: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    override: bool = False
     overrides: Entry | None = None
     _loaded: Any = field(default=None, repr=False)
     _is_loaded: bool = field(default=False, repr=False)
@@ -196,16 +197,24 @@ class Registry:
     def commit(self, registrar: PluginRegistrar) -> None:
         """Add a plugin's staged entries, all or none.
 
+        An entry marked ``override=True`` wins over one of the same name without it, whichever
+        plugin loaded first; the loser is kept as ``overrides`` so removing the winner restores it.
+
         Raises:
             PluginConflictError: an entry's name (or alias) is taken by another plugin and
-                the new entry does not say ``override=True``.
+                neither entry says ``override=True`` (or both do).
         """
         with self._lock:
-            for entry, override in registrar.staged:
-                self._check_conflict(entry, override)
-            for entry, override in registrar.staged:
-                if override:
-                    entry.overrides = self._remove(entry)
+            for entry in registrar.staged:
+                self._check_conflict(entry)
+            for entry in registrar.staged:
+                existing = self._taken_by(entry)
+                if existing is not None and existing.override and not entry.override:
+                    existing.overrides = existing.overrides or entry
+                    continue
+                if existing is not None:
+                    del self._entries[existing.kind][existing.name]
+                    entry.overrides = existing
                 self._entries[entry.kind][entry.name] = entry
 
     def remove_plugin(self, plugin: str) -> list[Entry]:
@@ -214,9 +223,12 @@ class Registry:
             removed = [e for e in self.entries() if e.plugin == plugin]
             for entry in removed:
                 del self._entries[entry.kind][entry.name]
-                if entry.overrides is not None:
-                    previous = entry.overrides
+                previous = entry.overrides
+                if previous is not None and previous.plugin != plugin:
                     self._entries[previous.kind][previous.name] = previous
+            for entry in self.entries():
+                if entry.overrides is not None and entry.overrides.plugin == plugin:
+                    entry.overrides = None
             return removed
 
     def _taken_by(self, entry: Entry) -> Entry | None:
@@ -226,21 +238,17 @@ class Registry:
                 return existing
         return None
 
-    def _check_conflict(self, entry: Entry, override: bool) -> None:
+    def _check_conflict(self, entry: Entry) -> None:
         existing = self._taken_by(entry)
-        if existing is None or override:
+        if existing is None or existing.override != entry.override:
             return
+        both = " Both say override=True; only one may." if entry.override else ""
         raise PluginConflictError(
             f"{entry.kind} {entry.name!r} is registered by both plugin {existing.plugin!r} "
-            f"({existing.path}) and plugin {entry.plugin!r} ({entry.path}). Rename one, block "
-            f"one with KATMAN_BLOCK_PLUGINS, or pass override=True in the plugin that should win."
+            f"({existing.path}) and plugin {entry.plugin!r} ({entry.path}).{both} Rename one, "
+            f"block one with KATMAN_BLOCK_PLUGINS, or pass override=True in the plugin that "
+            f"should win."
         )
-
-    def _remove(self, entry: Entry) -> Entry | None:
-        existing = self._taken_by(entry)
-        if existing is not None:
-            del self._entries[existing.kind][existing.name]
-        return existing
 
 
 def _path_of(obj: Any) -> str | None:
@@ -264,7 +272,7 @@ class PluginRegistrar:
     def __init__(self, registry: Registry, plugin: str, *, builtin: bool) -> None:
         self.plugin = plugin
         self.builtin = builtin
-        self.staged: list[tuple[Entry, bool]] = []
+        self.staged: list[Entry] = []
         self._registry = registry
 
     def add(
@@ -284,7 +292,7 @@ class PluginRegistrar:
             name: the public name, e.g. ``"MeanSquaredError"`` or ``"mean_squared_error"``.
             target: the object, or a lazy ``"package.module:attribute"`` import path.
             aliases: other names that resolve to it (``"mse"``).
-            override: replace an entry another plugin registered under the same name.
+            override: win over an entry another plugin registers under the same name.
             **metadata: kind-specific facts (see :meth:`add_backend`).
         """
         check_kind(kind)
@@ -297,14 +305,15 @@ class PluginRegistrar:
             builtin=self.builtin,
             aliases=tuple(aliases),
             metadata=metadata,
+            override=override,
         )
-        for staged, _ in self.staged:
+        for staged in self.staged:
             shared = {name, *entry.aliases} & {staged.name, *staged.aliases}
             if staged.kind == kind and shared:
                 raise PluginConflictError(
                     f"Plugin {self.plugin!r} registers {kind} {min(shared)!r} twice."
                 )
-        self.staged.append((entry, override))
+        self.staged.append(entry)
 
     def add_backend(
         self,

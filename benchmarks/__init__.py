@@ -1,0 +1,1 @@
+"""katman's performance harness (run a module with ``python -m benchmarks.NAME``)."""
