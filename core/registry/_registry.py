@@ -50,8 +50,8 @@ class Entry:
     metadata: dict[str, Any] = field(default_factory=dict)
     override: bool = False
     overrides: Entry | None = None
-    _loaded: Any = field(default=None, repr=False)
-    _is_loaded: bool = field(default=False, repr=False)
+    _loaded: Any = field(default=None, init=False, repr=False)
+    _is_loaded: bool = field(default=False, init=False, repr=False)
 
     @property
     def is_lazy(self) -> bool:
