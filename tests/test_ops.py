@@ -143,3 +143,18 @@ def test_plugin_op_with_only_a_fallback_is_reachable_as_katman_ops_name():
         assert "kt_cube" in dir(ops)
     finally:
         katman.registry.get_registry().remove_plugin("kt-cube")
+
+
+def test_builtin_ops_are_declared_for_type_checkers():
+    """core/ops/__init__.py lists every built-in op under TYPE_CHECKING, for IDE completion."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(katman.ops))
+    [block] = [
+        n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
+    ]
+    declared = [node.target.id for node in block.body if isinstance(node, ast.AnnAssign)]
+    builtin = sorted(e.name for e in katman.registry.get_registry().entries("op") if e.builtin)
+    expected = "".join(f"    {name}: Op\n" for name in builtin)
+    assert declared == builtin, f"replace the TYPE_CHECKING block's names with:\n{expected}"

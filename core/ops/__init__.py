@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,3 +45,22 @@ def is_tensor(x: Any) -> bool:
 _namespace = Namespace(__name__, "op", instantiate=False)
 __getattr__ = _namespace.getattr
 __dir__ = _namespace.dir
+
+
+# The built-in ops, declared for IDEs and type checkers; at run time every name resolves
+# through the registry (``__getattr__`` above). tests/test_ops.py keeps this list in sync.
+if TYPE_CHECKING:
+    abs: Op
+    add: Op
+    divide: Op
+    exp: Op
+    log: Op
+    maximum: Op
+    mean: Op
+    minimum: Op
+    multiply: Op
+    negative: Op
+    sqrt: Op
+    square: Op
+    subtract: Op
+    sum: Op
