@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -83,10 +84,17 @@ def config_file() -> Path:
 def read_config_file() -> dict[str, Any]:
     """The contents of ``katman.json``, or ``{}`` when there is none.
 
+    The file is read once per process (per ``KATMAN_HOME``): settings are looked up on hot
+    paths such as every tensor conversion.
+
     Raises:
         KatmanError: the file exists but is not a JSON object.
     """
-    path = config_file()
+    return dict(_read(config_file()))
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -111,7 +119,7 @@ def read_config_file() -> dict[str, Any]:
 def _get(key: str) -> Any:
     if key in _overrides:
         return _overrides[key]
-    value = read_config_file().get(key, _DEFAULTS[key])
+    value = _read(config_file()).get(key, _DEFAULTS[key])
     try:
         _VALIDATORS[key](value)
     except ValueError as err:
