@@ -83,7 +83,8 @@ class Backend(abc.ABC):
         elif is_python_scalar(y) and not is_python_scalar(x):
             x = self.convert_to_tensor(x)
             y = self.convert_to_tensor(y, weak_scalar_dtype(y, self.dtype_of(x)))
-        x, y = self.convert_to_tensor(x), self.convert_to_tensor(y)
+        else:
+            x, y = self.convert_to_tensor(x), self.convert_to_tensor(y)
         x_dtype, y_dtype = self.dtype_of(x), self.dtype_of(y)
         if x_dtype != y_dtype:
             common = result_dtype(x_dtype, y_dtype)
