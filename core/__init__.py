@@ -21,6 +21,7 @@ from katman import config, errors
 from katman._version import __version__
 
 __all__ = [
+    "KerasTensor",
     "__version__",
     "activations",
     "applications",
@@ -28,6 +29,7 @@ __all__ = [
     "callbacks",
     "config",
     "constraints",
+    "dtypes",
     "errors",
     "hookimpl",
     "initializers",
@@ -39,12 +41,19 @@ __all__ = [
     "registry",
     "regularizers",
     "serialization",
+    "symbolic",
 ]
 
 hookimpl = pluggy.HookimplMarker("katman")
 """Marks a plugin's hook implementations: ``@katman.hookimpl def katman_register(registry)``."""
 
-_LAZY_SUBMODULES = frozenset(__all__) - {"__version__", "config", "errors", "hookimpl"}
+_LAZY_SUBMODULES = frozenset(__all__) - {
+    "KerasTensor",
+    "__version__",
+    "config",
+    "errors",
+    "hookimpl",
+}
 
 if TYPE_CHECKING:
     from katman import (
@@ -53,6 +62,7 @@ if TYPE_CHECKING:
         backend,
         callbacks,
         constraints,
+        dtypes,
         initializers,
         layers,
         losses,
@@ -62,10 +72,16 @@ if TYPE_CHECKING:
         registry,
         regularizers,
         serialization,
+        symbolic,
     )
+    from katman.symbolic import KerasTensor
 
 
 def __getattr__(name: str) -> Any:
+    if name == "KerasTensor":
+        from katman.symbolic import KerasTensor
+
+        return KerasTensor
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"katman.{name}")
     raise AttributeError(f"module 'katman' has no attribute {name!r}")

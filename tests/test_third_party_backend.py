@@ -44,6 +44,9 @@ NUMPY_BACKEND = '''
         def dtype_of(self, x):
             return x.dtype.name
 
+        def value_and_grad(self, function, *args):
+            raise NotImplementedError("the NumPy backend has no automatic differentiation")
+
         def _mean(self, x, axis=None, keepdims=False):
             return np.mean(self.convert_to_tensor(x), axis=axis, keepdims=keepdims)
 '''

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from katman.backend import Backend, host_array, standardize_dtype
+from katman.backends.jax.kernels import FAMILIES
 
 # katman supports float64 and int64 on every backend, as NumPy does.
 jax.config.update("jax_enable_x64", True)
@@ -20,22 +22,10 @@ class JAXBackend(Backend):
     framework = "jax"
 
     def __init__(self) -> None:
-        self._kernels: dict[str, Callable[..., Any]] = {
-            "add": self.binary_kernel(jnp.add),
-            "subtract": self.binary_kernel(jnp.subtract),
-            "multiply": self.binary_kernel(jnp.multiply),
-            "divide": self.binary_kernel(jnp.true_divide),
-            "maximum": self.binary_kernel(jnp.maximum),
-            "minimum": self.binary_kernel(jnp.minimum),
-            "negative": self.unary_kernel(jnp.negative),
-            "abs": self.unary_kernel(jnp.abs),
-            "square": self.unary_kernel(jnp.square),
-            "sqrt": self.unary_kernel(jnp.sqrt),
-            "exp": self.unary_kernel(jnp.exp),
-            "log": self.unary_kernel(jnp.log),
-            "sum": self._reduction(jnp.sum),
-            "mean": self._reduction(jnp.mean),
-        }
+        self._kernels: dict[str, Callable[..., Any]] = {}
+        for family in FAMILIES:
+            module = importlib.import_module(f"katman.backends.jax.kernels.{family}")
+            self._kernels.update(module.kernels(self))
 
     @property
     def framework_version(self) -> str:
@@ -62,8 +52,6 @@ class JAXBackend(Backend):
     def dtype_of(self, x: Any) -> str:
         return x.dtype.name
 
-    def _reduction(self, function: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
-        def reduce(x: Any, axis: Any = None, keepdims: bool = False) -> jax.Array:
-            return function(self.convert_to_tensor(x), axis=axis, keepdims=keepdims)
-
-        return reduce
+    def value_and_grad(self, function: Callable[..., Any], *args: Any) -> tuple[Any, tuple]:
+        inputs = [self.convert_to_tensor(a) for a in args]
+        return jax.value_and_grad(function, argnums=tuple(range(len(inputs))))(*inputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from katman.backend import Backend, host_array, standardize_dtype
+from katman.backends.tensorflow.kernels import FAMILIES
 
 # Packages TensorFlow imports eagerly at start-up when they are installed, none of which it
 # needs: TFLite imports JAX for an optional converter, and TensorFlow imports Keras's
@@ -40,22 +42,10 @@ class TensorFlowBackend(Backend):
     framework = "tensorflow"
 
     def __init__(self) -> None:
-        self._kernels: dict[str, Callable[..., Any]] = {
-            "add": self.binary_kernel(tf.add),
-            "subtract": self.binary_kernel(tf.subtract),
-            "multiply": self.binary_kernel(tf.multiply),
-            "divide": self.binary_kernel(tf.math.truediv),
-            "maximum": self.binary_kernel(tf.maximum),
-            "minimum": self.binary_kernel(tf.minimum),
-            "negative": self.unary_kernel(tf.negative),
-            "abs": self.unary_kernel(tf.abs),
-            "square": self.unary_kernel(tf.square),
-            "sqrt": self.unary_kernel(tf.sqrt),
-            "exp": self.unary_kernel(tf.exp),
-            "log": self.unary_kernel(tf.math.log),
-            "sum": self._reduction(tf.reduce_sum),
-            "mean": self._reduction(tf.reduce_mean),
-        }
+        self._kernels: dict[str, Callable[..., Any]] = {}
+        for family in FAMILIES:
+            module = importlib.import_module(f"katman.backends.tensorflow.kernels.{family}")
+            self._kernels.update(module.kernels(self))
 
     @property
     def framework_version(self) -> str:
@@ -84,8 +74,10 @@ class TensorFlowBackend(Backend):
     def dtype_of(self, x: Any) -> str:
         return x.dtype.name
 
-    def _reduction(self, function: Callable[..., tf.Tensor]) -> Callable[..., tf.Tensor]:
-        def reduce(x: Any, axis: Any = None, keepdims: bool = False) -> tf.Tensor:
-            return function(self.convert_to_tensor(x), axis=axis, keepdims=keepdims)
-
-        return reduce
+    def value_and_grad(self, function: Callable[..., Any], *args: Any) -> tuple[Any, tuple]:
+        inputs = [self.convert_to_tensor(a) for a in args]
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            value = function(*inputs)
+        grads = tape.gradient(value, inputs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return value, tuple(grads)

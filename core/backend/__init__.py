@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 
 from katman.backend._contract import Backend
-from katman.backend._convert import DTYPES, host_array, standardize_dtype
+from katman.backend._convert import DTYPES, host_array, host_dtype, standardize_dtype
 from katman.config import (
     backend,
     epsilon,
@@ -32,6 +32,7 @@ __all__ = [
     "floatx",
     "get_backend",
     "host_array",
+    "host_dtype",
     "image_data_format",
     "set_epsilon",
     "set_floatx",

@@ -13,7 +13,8 @@ import abc
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from katman.backend._convert import is_python_scalar, result_dtype, weak_scalar_dtype
+from katman.backend._convert import is_python_scalar
+from katman.dtypes import result_type
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,33 +64,46 @@ class Backend(abc.ABC):
     def dtype_of(self, x: Any) -> str:
         """The katman dtype name (``"float32"``, ...) of a tensor of this framework."""
 
+    @abc.abstractmethod
+    def value_and_grad(self, function: Callable[..., Any], *args: Any) -> tuple[Any, tuple]:
+        """``function(*args)`` (a scalar tensor) and its gradients with respect to each arg.
+
+        Arguments that do not affect the value get zero gradients, never None.
+        """
+
     # Helpers for writing kernels; a backend may use them or not.
     def unary_kernel(self, function: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """A kernel that converts its argument to a tensor, then applies ``function``."""
         return lambda x: function(self.convert_to_tensor(x))
 
     def binary_kernel(self, function: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-        """A kernel that converts both arguments, typing Python scalars after the tensor."""
-        return lambda x, y: function(*self.operands(x, y))
+        """A kernel that brings both arguments to their common dtype (:meth:`promote`)."""
+        return lambda x, y: function(*self.promote(x, y))
 
-    def operands(self, x: Any, y: Any) -> tuple[Any, Any]:
-        """Both arguments as tensors; a Python scalar takes the other operand's dtype when
-        that loses nothing (Keras's "weak" Python scalars: ``2 * float16_tensor`` is float16);
-        tensors of different dtypes meet at :func:`result_dtype`.
+    def float_kernel(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A kernel computing in the arguments' common float dtype (ints become ``floatx``):
+        for ops whose result is a float whatever the input, such as sqrt and divide."""
+
+        def kernel(*values: Any) -> Any:
+            tensors = self.promote(*values)
+            dtype = result_type(self.dtype_of(tensors[0]), float)
+            return function(*(self.convert_to_tensor(t, dtype) for t in tensors))
+
+        return kernel
+
+    def promote(self, *values: Any) -> tuple[Any, ...]:
+        """``values`` as tensors of their Keras result dtype (``katman.dtypes.result_type``).
+
+        Python scalars are weak: ``2 * float16_tensor`` stays float16.
         """
-        if is_python_scalar(x) and not is_python_scalar(y):
-            y = self.convert_to_tensor(y)
-            x = self.convert_to_tensor(x, weak_scalar_dtype(x, self.dtype_of(y)))
-        elif is_python_scalar(y) and not is_python_scalar(x):
-            x = self.convert_to_tensor(x)
-            y = self.convert_to_tensor(y, weak_scalar_dtype(y, self.dtype_of(x)))
-        else:
-            x, y = self.convert_to_tensor(x), self.convert_to_tensor(y)
-        x_dtype, y_dtype = self.dtype_of(x), self.dtype_of(y)
-        if x_dtype != y_dtype:
-            common = result_dtype(x_dtype, y_dtype)
-            x, y = self.convert_to_tensor(x, common), self.convert_to_tensor(y, common)
-        return x, y
+        tensors = [None if is_python_scalar(v) else self.convert_to_tensor(v) for v in values]
+        dtype = result_type(
+            *(v if t is None else self.dtype_of(t) for v, t in zip(values, tensors, strict=True))
+        )
+        return tuple(
+            self.convert_to_tensor(v if t is None else t, dtype)
+            for v, t in zip(values, tensors, strict=True)
+        )
 
     def __repr__(self) -> str:
         return f"<katman backend {self.name!r} ({self.framework} {self.framework_version})>"

@@ -7,40 +7,17 @@ from typing import Any
 import numpy as np
 
 from katman.config import floatx
+from katman.dtypes import DTYPES, standardize_dtype
 
-DTYPES = (
-    "float16",
-    "bfloat16",
-    "float32",
-    "float64",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "bool",
-)
+__all__ = ["DTYPES", "host_array", "is_python_scalar", "standardize_dtype"]
 
 # NumPy has no bfloat16: such arrays travel as float32 and the framework casts them.
 _HOST_DTYPE = {"bfloat16": "float32"}
 
 
-def standardize_dtype(dtype: Any) -> str:
-    """A katman dtype name from a name, a NumPy dtype or a Python type.
-
-    Raises:
-        TypeError: ``dtype`` names no dtype katman supports.
-    """
-    if dtype is float:
-        return floatx()
-    if dtype is int:
-        return "int32"
-    name = getattr(dtype, "name", dtype)
-    if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
-        name = np.dtype(dtype).name
-    if name not in DTYPES:
-        raise TypeError(f"Unsupported dtype {dtype!r}. Expected one of: {', '.join(DTYPES)}.")
-    return name
+def host_dtype(dtype: str) -> str:
+    """The NumPy dtype that carries a katman dtype on the host."""
+    return _HOST_DTYPE.get(dtype, dtype)
 
 
 def host_array(x: Any, dtype: str | None = None) -> tuple[np.ndarray, str]:
@@ -70,45 +47,8 @@ def host_array(x: Any, dtype: str | None = None) -> tuple[np.ndarray, str]:
         target = "int32"
     else:
         target = "bool"
-    host = _HOST_DTYPE.get(target, target)
-    return array.astype(host, copy=False), target
+    return array.astype(host_dtype(target), copy=False), target
 
 
 def is_python_scalar(x: Any) -> bool:
     return isinstance(x, (bool, int, float))
-
-
-def weak_scalar_dtype(scalar: bool | int | float, other: str) -> str:
-    """The dtype a Python scalar takes next to a tensor of dtype ``other``.
-
-    An int or bool scalar follows any numeric tensor; a float scalar follows a float tensor
-    and makes an integer or bool tensor's partner ``floatx``.
-    """
-    if isinstance(scalar, float) and not other.startswith(("float", "bfloat")):
-        return floatx()
-    if isinstance(scalar, int) and not isinstance(scalar, bool) and other == "bool":
-        return "int32"
-    return other
-
-
-def _is_float(dtype: str) -> bool:
-    return dtype.startswith(("float", "bfloat"))
-
-
-def result_dtype(a: str, b: str) -> str:
-    """The dtype of a binary op on tensors of dtypes ``a`` and ``b``.
-
-    Floats win over integers and bools (keeping the float's width, as JAX and Keras do);
-    two floats give the wider one (bfloat16 with float16 gives float32); integers and bools
-    follow NumPy.
-    """
-    if a == b:
-        return a
-    if _is_float(a) != _is_float(b):
-        return a if _is_float(a) else b
-    if _is_float(a):
-        if {a, b} == {"bfloat16", "float16"}:
-            return "float32"
-        order = ("bfloat16", "float16", "float32", "float64")
-        return max(a, b, key=order.index)
-    return np.promote_types(a, b).name

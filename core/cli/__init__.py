@@ -17,6 +17,7 @@ from katman.errors import KatmanError
 COMMANDS = {
     "info": "katman.cli.info",
     "plugins": "katman.cli.plugins",
+    "conformance": "katman.cli.conformance",
 }
 
 

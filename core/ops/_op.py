@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
+from katman.dtypes import standardize_dtype
 from katman.errors import OpNotSupportedError
+from katman.ops.rules import DtypeRule, promote
+from katman.symbolic import KerasTensor, any_symbolic
+
+# Sizes an unknown (None) dimension takes when a symbolic call probes the NumPy reference;
+# output dimensions that differ between the two probes are unknown too.
+_PROBE_SIZES = (2, 3)
 
 
 class Op:
@@ -22,6 +31,13 @@ class Op:
         kernels: kernels a plugin brings for particular backends, by backend name; a value may
             be a lazy ``"package.module:function"`` path.
         doc: the docstring users see.
+        dtype: the output dtype rule (see ``katman.ops.rules``); default: the inputs'
+            common dtype.
+        output_spec: the shape and dtype rule for symbolic calls, taking the op's arguments
+            (with KerasTensors) and returning KerasTensor(s). Default: run ``reference`` on
+            placeholder arrays of the inputs' shapes and apply ``dtype``.
+        area: the group the conformance suite reports the op under (``"math"``, ...).
+        differentiable: whether the conformance suite checks its gradients.
 
     Example:
         >>> import katman
@@ -39,17 +55,55 @@ class Op:
         fallback: Callable[..., Any] | None = None,
         kernels: Mapping[str, Callable[..., Any] | str] | None = None,
         doc: str | None = None,
+        dtype: DtypeRule = promote,
+        output_spec: Callable[..., Any] | None = None,
+        area: str = "misc",
+        differentiable: bool = True,
     ) -> None:
         self.name = name
         self.reference = reference
         self.fallback = fallback
         self.kernels = dict(kernels or {})
         self.__doc__ = doc
+        self.dtype_rule = dtype
+        self.output_spec = output_spec
+        self.area = area
+        self.differentiable = differentiable
         self._kernel: Callable[..., Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if any_symbolic(args, kwargs):
+            return self.symbolic_call(*args, **kwargs)
         kernel = self._kernel or self._resolve()
         return kernel(*args, **kwargs)
+
+    def symbolic_call(self, *args: Any, **kwargs: Any) -> Any:
+        """The KerasTensor(s) this op returns for these arguments, computed without a backend."""
+        if self.output_spec is not None:
+            return self.output_spec(*args, **kwargs)
+        if self.reference is None:
+            raise OpNotSupportedError(
+                f"Op {self.name!r} cannot take symbolic inputs: it has neither an output_spec "
+                "nor a NumPy reference to infer shapes from."
+            )
+        probes = [self._probe(size, args, kwargs) for size in _PROBE_SIZES]
+        shape = tuple(a if a == b else None for a, b in zip(*probes, strict=True))
+        return KerasTensor(shape, self.dtype_rule(input_dtypes(args, kwargs)))
+
+    def _probe(self, size: int, args: tuple, kwargs: dict) -> tuple[int, ...]:
+        def placeholder(value: Any) -> Any:
+            if isinstance(value, KerasTensor):
+                shape = tuple(size if d is None else d for d in value.shape)
+                return np.ones(shape, dtype="float32" if value.dtype == "bfloat16" else value.dtype)
+            if isinstance(value, (list, tuple)):
+                return type(value)(placeholder(v) for v in value)
+            return value
+
+        with np.errstate(all="ignore"):
+            result = self.reference(
+                *[placeholder(a) for a in args], **{k: placeholder(v) for k, v in kwargs.items()}
+            )
+        return np.shape(result)
 
     def kernel_for(self, backend: Any) -> Callable[..., Any] | None:
         """The callable this op runs on ``backend``, or None if it has none."""
@@ -76,3 +130,16 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<katman op {self.name!r}>"
+
+
+def input_dtypes(args: tuple, kwargs: dict) -> list[Any]:
+    """Dtypes of the tensor-like arguments, Python scalars as their (weak) types."""
+    dtypes: list[Any] = []
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, (list, tuple)):
+            dtypes.extend(input_dtypes(tuple(value), {}))
+        elif isinstance(value, (bool, int, float)):
+            dtypes.append(type(value))
+        elif hasattr(value, "dtype"):
+            dtypes.append(standardize_dtype(value.dtype))
+    return dtypes

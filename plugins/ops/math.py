@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import katman
 from katman.ops import Op
+from katman.ops.rules import accumulate, to_float
 from katman.registry import PluginRegistrar
 
 
@@ -16,21 +19,39 @@ def _reduction_reference(function: np.ufunc) -> object:
     return reference
 
 
+# Every op here is reported under the conformance area "math".
+_op = functools.partial(Op, area="math")
+
 OPS = (
-    Op("add", reference=np.add, doc="Elementwise ``x1 + x2``, with broadcasting."),
-    Op("subtract", reference=np.subtract, doc="Elementwise ``x1 - x2``, with broadcasting."),
-    Op("multiply", reference=np.multiply, doc="Elementwise ``x1 * x2``, with broadcasting."),
-    Op("divide", reference=np.true_divide, doc="Elementwise true division ``x1 / x2``."),
-    Op("maximum", reference=np.maximum, doc="Elementwise maximum of ``x1`` and ``x2``."),
-    Op("minimum", reference=np.minimum, doc="Elementwise minimum of ``x1`` and ``x2``."),
-    Op("negative", reference=np.negative, doc="Elementwise ``-x``."),
-    Op("abs", reference=np.abs, doc="Elementwise absolute value."),
-    Op("square", reference=np.square, doc="Elementwise ``x * x``."),
-    Op("sqrt", reference=np.sqrt, doc="Elementwise square root."),
-    Op("exp", reference=np.exp, doc="Elementwise ``e ** x``."),
-    Op("log", reference=np.log, doc="Elementwise natural logarithm."),
-    Op("sum", reference=_reduction_reference(np.sum), doc="Sum over ``axis`` (all if None)."),
-    Op("mean", reference=_reduction_reference(np.mean), doc="Mean over ``axis`` (all if None)."),
+    _op("add", reference=np.add, doc="Elementwise ``x1 + x2``, with broadcasting."),
+    _op("subtract", reference=np.subtract, doc="Elementwise ``x1 - x2``, with broadcasting."),
+    _op("multiply", reference=np.multiply, doc="Elementwise ``x1 * x2``, with broadcasting."),
+    _op(
+        "divide",
+        reference=np.true_divide,
+        dtype=to_float,
+        doc="Elementwise true division ``x1 / x2``.",
+    ),
+    _op("maximum", reference=np.maximum, doc="Elementwise maximum of ``x1`` and ``x2``."),
+    _op("minimum", reference=np.minimum, doc="Elementwise minimum of ``x1`` and ``x2``."),
+    _op("negative", reference=np.negative, doc="Elementwise ``-x``."),
+    _op("abs", reference=np.abs, doc="Elementwise absolute value."),
+    _op("square", reference=np.square, doc="Elementwise ``x * x``."),
+    _op("sqrt", reference=np.sqrt, dtype=to_float, doc="Elementwise square root."),
+    _op("exp", reference=np.exp, dtype=to_float, doc="Elementwise ``e ** x``."),
+    _op("log", reference=np.log, dtype=to_float, doc="Elementwise natural logarithm."),
+    _op(
+        "sum",
+        reference=_reduction_reference(np.sum),
+        dtype=accumulate,
+        doc="Sum over ``axis`` (all if None).",
+    ),
+    _op(
+        "mean",
+        reference=_reduction_reference(np.mean),
+        dtype=to_float,
+        doc="Mean over ``axis`` (all if None).",
+    ),
 )
 
 

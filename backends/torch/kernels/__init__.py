@@ -1,0 +1,3 @@
+"""PyTorch kernels, one module per op family; each has ``kernels(backend) -> {name: fn}``."""
+
+FAMILIES = ("math",)
