@@ -10,4 +10,5 @@ def katman_register(registry: katman.registry.PluginRegistrar) -> None:
         "katman.backends.jax.backend:JAXBackend",
         requires=("jax",),
         install="pip install 'katman[jax]'",
+        deviations="katman.backends.jax.deviations:DEVIATIONS",
     )

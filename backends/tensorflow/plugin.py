@@ -10,4 +10,5 @@ def katman_register(registry: katman.registry.PluginRegistrar) -> None:
         "katman.backends.tensorflow.backend:TensorFlowBackend",
         requires=("tensorflow",),
         install="pip install 'katman[tensorflow]'",
+        deviations="katman.backends.tensorflow.deviations:DEVIATIONS",
     )

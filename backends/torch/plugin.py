@@ -10,4 +10,5 @@ def katman_register(registry: katman.registry.PluginRegistrar) -> None:
         "katman.backends.torch.backend:TorchBackend",
         requires=("torch",),
         install="pip install 'katman[torch]'",
+        deviations="katman.backends.torch.deviations:DEVIATIONS",
     )

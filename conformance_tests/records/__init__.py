@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 from katman.conformance.strategies import Sample
 
 # The family modules, each with a RECORDS tuple.
-FAMILIES = ("math",)
+FAMILIES = (
+    "math",
+    "elementwise",
+    "reduction",
+    "shape",
+    "creation",
+    "linalg",
+    "nn",
+    "core",
+)
 
 
 @dataclass(frozen=True)

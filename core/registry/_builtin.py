@@ -9,6 +9,14 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "backends.jax": "katman.backends.jax.plugin",
     "backends.tensorflow": "katman.backends.tensorflow.plugin",
     "ops.math": "katman.plugins.ops.math",
+    "ops.elementwise": "katman.plugins.ops.elementwise",
+    "ops.reduction": "katman.plugins.ops.reduction",
+    "ops.shape": "katman.plugins.ops.shape",
+    "ops.creation": "katman.plugins.ops.creation",
+    "ops.linalg": "katman.plugins.ops.linalg",
+    "ops.nn": "katman.plugins.ops.nn",
+    "ops.core": "katman.plugins.ops.core",
+    "ops.random": "katman.plugins.ops.random",
 }
 
 # The order in which an installed framework becomes the default backend.

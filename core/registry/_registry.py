@@ -322,6 +322,7 @@ class PluginRegistrar:
         *,
         requires: tuple[str, ...] | list[str],
         install: str,
+        deviations: str | None = None,
         override: bool = False,
     ) -> None:
         """Register a backend.
@@ -332,9 +333,17 @@ class PluginRegistrar:
             requires: top-level modules that must be importable for the backend to be
                 available (checked without importing them).
             install: the command that installs them, shown in error messages.
+            deviations: lazy path of a ``{op or "op:check": reason}`` dict of the backend's
+                known deviations, read by the conformance suite.
         """
         if not requires:
             raise ValueError(f"Backend {name!r} must name the modules it requires.")
         self.add(
-            "backend", name, target, override=override, requires=tuple(requires), install=install
+            "backend",
+            name,
+            target,
+            override=override,
+            requires=tuple(requires),
+            install=install,
+            deviations=deviations,
         )

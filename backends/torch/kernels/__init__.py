@@ -1,3 +1,13 @@
 """PyTorch kernels, one module per op family; each has ``kernels(backend) -> {name: fn}``."""
 
-FAMILIES = ("math",)
+FAMILIES = (
+    "math",
+    "elementwise",
+    "reduction",
+    "shape",
+    "creation",
+    "linalg",
+    "nn",
+    "core",
+    "random",
+)

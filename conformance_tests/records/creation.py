@@ -1,0 +1,5 @@
+"""Records for tensor creation."""
+
+from katman.conformance.records import OpRecord
+
+RECORDS: tuple[OpRecord, ...] = ()

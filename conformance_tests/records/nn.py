@@ -1,0 +1,5 @@
+"""Records for neural-network ops."""
+
+from katman.conformance.records import OpRecord
+
+RECORDS: tuple[OpRecord, ...] = ()

@@ -1,0 +1,5 @@
+"""Records for shape manipulation."""
+
+from katman.conformance.records import OpRecord
+
+RECORDS: tuple[OpRecord, ...] = ()
