@@ -22,6 +22,7 @@ from katman._version import __version__
 
 __all__ = [
     "KerasTensor",
+    "Variable",
     "__version__",
     "activations",
     "applications",
@@ -29,6 +30,7 @@ __all__ = [
     "callbacks",
     "config",
     "constraints",
+    "device",
     "dtypes",
     "errors",
     "hookimpl",
@@ -38,10 +40,12 @@ __all__ = [
     "metrics",
     "ops",
     "optimizers",
+    "random",
     "registry",
     "regularizers",
     "serialization",
     "symbolic",
+    "variables",
 ]
 
 hookimpl = pluggy.HookimplMarker("katman")
@@ -49,7 +53,9 @@ hookimpl = pluggy.HookimplMarker("katman")
 
 _LAZY_SUBMODULES = frozenset(__all__) - {
     "KerasTensor",
+    "Variable",
     "__version__",
+    "device",
     "config",
     "errors",
     "hookimpl",
@@ -69,12 +75,28 @@ if TYPE_CHECKING:
         metrics,
         ops,
         optimizers,
+        random,
         registry,
         regularizers,
         serialization,
         symbolic,
+        variables,
     )
     from katman.symbolic import KerasTensor
+    from katman.variables import Variable
+
+
+def device(name: str) -> Any:
+    """A context manager placing new tensors on device ``name`` (``"cpu"``, ``"gpu:1"``).
+
+    Example:
+        >>> import katman
+        >>> with katman.device("cpu"):
+        ...     x = katman.ops.convert_to_tensor([1.0])
+    """
+    from katman.backend import get_backend
+
+    return get_backend().device_scope(name)
 
 
 def __getattr__(name: str) -> Any:
@@ -82,6 +104,10 @@ def __getattr__(name: str) -> Any:
         from katman.symbolic import KerasTensor
 
         return KerasTensor
+    if name == "Variable":
+        from katman.variables import Variable
+
+        return Variable
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"katman.{name}")
     raise AttributeError(f"module 'katman' has no attribute {name!r}")

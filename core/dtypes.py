@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 __all__ = [
@@ -59,10 +58,14 @@ _ABOVE: dict[str, tuple[str, ...]] = {
 }
 
 
-@functools.cache
-def _upper_set(dtype: str) -> frozenset[str]:
-    """``dtype`` and every type above it."""
-    return frozenset({dtype}).union(*(_upper_set(t) for t in _ABOVE[dtype]))
+def _closure(dtype: str) -> frozenset[str]:
+    return frozenset({dtype}).union(*(_closure(t) for t in _ABOVE[dtype]))
+
+
+# ``dtype`` and every type above it. Plain dicts, not functools caches: result_type runs inside
+# kernels that torch.compile traces, and plain lookups trace cleanly.
+_UPPER = {dtype: _closure(dtype) for dtype in _ABOVE}
+_LUB: dict[tuple[str, ...], str] = {}
 
 
 def is_float(dtype: str) -> bool:
@@ -108,13 +111,11 @@ def _lattice_name(value: Any) -> str:
     return standardize_dtype(value)
 
 
-@functools.cache
 def _least_upper_bound(names: tuple[str, ...]) -> str:
-    common = frozenset.intersection(*(_upper_set(n) for n in names))
-    for candidate in common:
-        if common <= _upper_set(candidate):
-            return candidate
-    raise TypeError(f"No common dtype for {', '.join(names)}.")  # unreachable on this lattice
+    if names not in _LUB:
+        common = frozenset.intersection(*(_UPPER[n] for n in names))
+        _LUB[names] = next(c for c in common if common <= _UPPER[c])
+    return _LUB[names]
 
 
 def result_type(*dtypes: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BackendNotAvailableError",
     "KatmanError",
+    "OpArgumentError",
     "OpNotSupportedError",
     "PluginConflictError",
     "PluginLoadError",
@@ -44,3 +45,10 @@ class PluginConflictError(KatmanError, ValueError):
 
 class OpNotSupportedError(KatmanError, NotImplementedError):
     """An op has neither a kernel nor a composite fallback for the active backend."""
+
+
+class OpArgumentError(KatmanError, ValueError):
+    """An op could not run on the arguments it was given (wrong shape, dtype or value).
+
+    The message names the op, the backend, the arguments' shapes and dtypes, and the cause.
+    """

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from katman.backend import Backend, host_array, standardize_dtype
+from katman.backend import Backend, host_array, parse_device, standardize_dtype
 from katman.backends.jax.kernels import FAMILIES
 
 # katman supports float64 and int64 on every backend, as NumPy does.
 jax.config.update("jax_enable_x64", True)
+
+
+class _Handle:
+    """A jax variable: jax arrays are immutable, so the handle holds the current one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: jax.Array) -> None:
+        self.value = value
 
 
 class JAXBackend(Backend):
@@ -55,3 +65,43 @@ class JAXBackend(Backend):
     def value_and_grad(self, function: Callable[..., Any], *args: Any) -> tuple[Any, tuple]:
         inputs = [self.convert_to_tensor(a) for a in args]
         return jax.value_and_grad(function, argnums=tuple(range(len(inputs))))(*inputs)
+
+    def create_variable(self, value: Any, *, trainable: bool, name: str) -> _Handle:
+        return _Handle(self.convert_to_tensor(value))
+
+    def read_variable(self, handle: Any) -> jax.Array:
+        return handle.value
+
+    def assign_variable(self, handle: Any, value: Any) -> None:
+        handle.value = self.convert_to_tensor(value)
+
+    def variables_value_and_grad(
+        self, function: Callable[[], Any], handles: Sequence[Any]
+    ) -> tuple[Any, list[Any]]:
+        # jax differentiates functions of values: swap the values in, call, swap back.
+        def of_values(values: list[jax.Array]) -> jax.Array:
+            saved = [h.value for h in handles]
+            for handle, value in zip(handles, values, strict=True):
+                handle.value = value
+            try:
+                return function()
+            finally:
+                for handle, value in zip(handles, saved, strict=True):
+                    handle.value = value
+
+        value, grads = jax.value_and_grad(of_values, allow_int=True)([h.value for h in handles])
+        zeros = [
+            jnp.zeros_like(h.value) if not jnp.issubdtype(h.value.dtype, jnp.floating) else g
+            for h, g in zip(handles, grads, strict=True)
+        ]
+        return value, zeros
+
+    def devices(self) -> list[str]:
+        return [f"{d.platform}:{d.id}".replace("cuda", "gpu") for d in jax.devices()]
+
+    def device_scope(self, name: str) -> AbstractContextManager[None]:
+        kind, index = parse_device(name)
+        return jax.default_device(jax.devices(kind)[index])
+
+    def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        return jax.jit(function)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
 
-from katman.backend import Backend, host_array, standardize_dtype
+from katman.backend import Backend, host_array, parse_device, standardize_dtype
 from katman.backends.tensorflow.kernels import FAMILIES
 
 # Packages TensorFlow imports eagerly at start-up when they are installed, none of which it
@@ -81,3 +81,34 @@ class TensorFlowBackend(Backend):
             value = function(*inputs)
         grads = tape.gradient(value, inputs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return value, tuple(grads)
+
+    def create_variable(self, value: Any, *, trainable: bool, name: str) -> tf.Variable:
+        return tf.Variable(self.convert_to_tensor(value), trainable=trainable, name=name)
+
+    def read_variable(self, handle: Any) -> tf.Tensor:
+        return tf.convert_to_tensor(handle)
+
+    def assign_variable(self, handle: Any, value: Any) -> None:
+        handle.assign(self.convert_to_tensor(value))
+
+    def variables_value_and_grad(
+        self, function: Callable[[], Any], handles: Sequence[Any]
+    ) -> tuple[Any, list[Any]]:
+        with tf.GradientTape() as tape:
+            tape.watch(list(handles))
+            value = function()
+        grads = tape.gradient(value, list(handles),
+                              unconnected_gradients=tf.UnconnectedGradients.ZERO)  # fmt: skip
+        return value, list(grads)
+
+    def devices(self) -> list[str]:
+        return [
+            f"{d.device_type.lower()}:{i}" for i, d in enumerate(tf.config.list_logical_devices())
+        ]
+
+    def device_scope(self, name: str) -> AbstractContextManager[None]:
+        kind, index = parse_device(name)
+        return tf.device(f"/{kind.upper()}:{index}")
+
+    def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        return tf.function(function)

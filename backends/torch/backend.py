@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 import torch
 
-from katman.backend import Backend, host_array, standardize_dtype
+from katman.backend import Backend, host_array, parse_device, standardize_dtype
 from katman.backends.torch.dtypes import TORCH_DTYPES
 from katman.backends.torch.kernels import FAMILIES
 
@@ -63,3 +64,45 @@ class TorchBackend(Backend):
             torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads, strict=True)
         ]
         return value.detach(), tuple(zeros)
+
+    def create_variable(self, value: Any, *, trainable: bool, name: str) -> torch.nn.Parameter:
+        tensor = self.convert_to_tensor(value).detach().clone()
+        return torch.nn.Parameter(tensor, requires_grad=trainable and tensor.is_floating_point())
+
+    def read_variable(self, handle: Any) -> torch.Tensor:
+        return handle
+
+    def assign_variable(self, handle: Any, value: Any) -> None:
+        with torch.no_grad():
+            handle.copy_(self.convert_to_tensor(value))
+
+    def variables_value_and_grad(
+        self, function: Callable[[], Any], handles: Sequence[Any]
+    ) -> tuple[Any, list[Any]]:
+        states = [h.requires_grad for h in handles]
+        for handle in handles:
+            handle.requires_grad_(handle.is_floating_point())
+        try:
+            with torch.enable_grad():
+                value = function()
+                wanted = [h for h in handles if h.requires_grad]
+                grads = iter(torch.autograd.grad(value, wanted, allow_unused=True))
+        finally:
+            for handle, state in zip(handles, states, strict=True):
+                handle.requires_grad_(state)
+        result = []
+        for handle in handles:
+            grad = next(grads) if handle.is_floating_point() else None
+            result.append(torch.zeros_like(handle) if grad is None else grad)
+        return value.detach(), result
+
+    def devices(self) -> list[str]:
+        gpus = [f"gpu:{i}" for i in range(torch.cuda.device_count())]
+        return ["cpu:0", *gpus]
+
+    def device_scope(self, name: str) -> AbstractContextManager[None]:
+        kind, index = parse_device(name)
+        return torch.device("cpu" if kind == "cpu" else f"cuda:{index}")
+
+    def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        return torch.compile(function)

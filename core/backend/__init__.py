@@ -14,6 +14,7 @@ import threading
 
 from katman.backend._contract import Backend
 from katman.backend._convert import DTYPES, host_array, host_dtype, standardize_dtype
+from katman.backend._device import parse_device
 from katman.config import (
     backend,
     epsilon,
@@ -34,6 +35,7 @@ __all__ = [
     "host_array",
     "host_dtype",
     "image_data_format",
+    "parse_device",
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",

@@ -10,7 +10,8 @@ and first used.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from katman.backend._convert import is_python_scalar
@@ -70,6 +71,42 @@ class Backend(abc.ABC):
 
         Arguments that do not affect the value get zero gradients, never None.
         """
+
+    # Variables: the backend keeps a handle per variable; katman.Variable wraps it.
+    @abc.abstractmethod
+    def create_variable(self, value: Any, *, trainable: bool, name: str) -> Any:
+        """A mutable handle holding tensor ``value`` (already of the variable's dtype).
+
+        On torch the handle is a ``torch.nn.Parameter``; on tensorflow a ``tf.Variable``.
+        """
+
+    @abc.abstractmethod
+    def read_variable(self, handle: Any) -> Any:
+        """The handle's current value, as a tensor."""
+
+    @abc.abstractmethod
+    def assign_variable(self, handle: Any, value: Any) -> None:
+        """Replace the handle's value with tensor ``value`` (same shape and dtype)."""
+
+    @abc.abstractmethod
+    def variables_value_and_grad(
+        self, function: Callable[[], Any], handles: Sequence[Any]
+    ) -> tuple[Any, list[Any]]:
+        """``function()`` (a scalar that reads the variables) and its gradients with respect
+        to each handle's value, in order; zeros for variables it does not use."""
+
+    # Placement and compilation.
+    @abc.abstractmethod
+    def devices(self) -> list[str]:
+        """The devices this backend can place tensors on, as ``"cpu:0"``, ``"gpu:0"``, ..."""
+
+    @abc.abstractmethod
+    def device_scope(self, name: str) -> AbstractContextManager[None]:
+        """A context in which new tensors are placed on device ``name`` (``"cpu"``, ``"gpu:1"``)."""
+
+    @abc.abstractmethod
+    def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` compiled by the framework (jax.jit, tf.function, torch.compile)."""
 
     # Helpers for writing kernels; a backend may use them or not.
     def unary_kernel(self, function: Callable[[Any], Any]) -> Callable[[Any], Any]:

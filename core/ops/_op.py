@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from katman.dtypes import standardize_dtype
-from katman.errors import OpNotSupportedError
+from katman.errors import KatmanError, OpArgumentError, OpNotSupportedError
 from katman.ops.rules import DtypeRule, promote
 from katman.symbolic import KerasTensor, any_symbolic
 
@@ -75,18 +75,43 @@ class Op:
         if any_symbolic(args, kwargs):
             return self.symbolic_call(*args, **kwargs)
         kernel = self._kernel or self._resolve()
-        return kernel(*args, **kwargs)
+        try:
+            return kernel(*args, **kwargs)
+        except KatmanError:
+            raise
+        except Exception as err:
+            raise self._argument_error(args, kwargs, err) from err
+
+    def _argument_error(
+        self, args: tuple, kwargs: dict, cause: Exception, *, symbolic: bool = False
+    ) -> OpArgumentError:
+        from katman.config import backend
+
+        where = "symbolic inputs" if symbolic else f"backend {backend()!r}"
+        described = ", ".join(
+            [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+        )
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        return OpArgumentError(
+            f"Op {self.name!r} cannot run on ({described}) with {where}: "
+            f"{type(cause).__name__}: {reason}"
+        )
 
     def symbolic_call(self, *args: Any, **kwargs: Any) -> Any:
         """The KerasTensor(s) this op returns for these arguments, computed without a backend."""
-        if self.output_spec is not None:
-            return self.output_spec(*args, **kwargs)
-        if self.reference is None:
+        if self.output_spec is None and self.reference is None:
             raise OpNotSupportedError(
                 f"Op {self.name!r} cannot take symbolic inputs: it has neither an output_spec "
                 "nor a NumPy reference to infer shapes from."
             )
-        probes = [self._probe(size, args, kwargs) for size in _PROBE_SIZES]
+        try:
+            if self.output_spec is not None:
+                return self.output_spec(*args, **kwargs)
+            probes = [self._probe(size, args, kwargs) for size in _PROBE_SIZES]
+        except KatmanError:
+            raise
+        except Exception as err:
+            raise self._argument_error(args, kwargs, err, symbolic=True) from err
         shape = tuple(a if a == b else None for a, b in zip(*probes, strict=True))
         return KerasTensor(shape, self.dtype_rule(input_dtypes(args, kwargs)))
 
@@ -143,3 +168,21 @@ def input_dtypes(args: tuple, kwargs: dict) -> list[Any]:
         elif hasattr(value, "dtype"):
             dtypes.append(standardize_dtype(value.dtype))
     return dtypes
+
+
+def describe(value: Any) -> str:
+    """A short description of an argument for error messages: ``float32[2, 3]``, ``1.5``."""
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe(v) for v in value[:6]) + (", ..." if len(value) > 6 else "")
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is not None and dtype is not None:
+        try:
+            name = standardize_dtype(dtype)
+        except TypeError:
+            name = str(dtype)
+        return f"{name}[{', '.join('?' if d is None else str(d) for d in tuple(shape))}]"
+    if callable(value):
+        return getattr(value, "__name__", "function")
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
