@@ -24,6 +24,9 @@ def _id(record: OpRecord) -> str:
 def _run(record: OpRecord, check: str, body: Callable[[], None]) -> None:
     if katman.registry.get_registry().find("op", record.name) is None:
         pytest.fail(f"op {record.name!r} has a conformance record but is not registered")
+    op = katman.ops.__getattr__(record.name)
+    if op.kernel_for(katman.backend.get_backend()) is None:
+        pytest.skip(f"unsupported: no kernel or fallback for {record.name}")
     reason = deviations.reason_for(record.name, check)
     try:
         body()

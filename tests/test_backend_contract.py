@@ -23,7 +23,9 @@ def test_variable_holds_assigns_and_refuses_wrong_shapes():
         v.assign([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="needs a shape"):
         katman.Variable(lambda shape, dtype: np.zeros(shape))
-    created = katman.Variable(lambda shape, dtype: np.ones(shape, dtype), shape=(2, 3), dtype="float64")
+    created = katman.Variable(
+        lambda shape, dtype: np.ones(shape, dtype), shape=(2, 3), dtype="float64"
+    )
     assert (created.shape, created.dtype) == ((2, 3), "float64")
     assert np.asarray(created).sum() == 6
 
@@ -49,7 +51,7 @@ def test_value_and_grad_of_variables():
 
 def test_value_and_grad_of_tensors():
     backend = katman.backend.get_backend()
-    value, (gx, gy) = backend.value_and_grad(
+    _, (gx, gy) = backend.value_and_grad(
         lambda x, y: ops.sum(ops.multiply(ops.exp(x), 2.0)), np.array([0.0, 1.0]), np.array([3.0])
     )
     np.testing.assert_allclose(ops.convert_to_numpy(gx), 2 * np.exp([0.0, 1.0]))

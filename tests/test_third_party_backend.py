@@ -9,6 +9,8 @@ from distributions import install_distribution
 
 NUMPY_BACKEND = '''
     """A complete (if small) katman backend on NumPy, as a third party would write it."""
+    import contextlib
+
     import numpy as np
 
     from katman.backend import Backend, host_array, standardize_dtype
@@ -47,6 +49,27 @@ NUMPY_BACKEND = '''
         def value_and_grad(self, function, *args):
             raise NotImplementedError("the NumPy backend has no automatic differentiation")
 
+        def create_variable(self, value, *, trainable, name):
+            return [np.array(value)]
+
+        def read_variable(self, handle):
+            return handle[0]
+
+        def assign_variable(self, handle, value):
+            handle[0] = np.array(value)
+
+        def variables_value_and_grad(self, function, handles):
+            raise NotImplementedError("the NumPy backend has no automatic differentiation")
+
+        def devices(self):
+            return ["cpu:0"]
+
+        def device_scope(self, name):
+            return contextlib.nullcontext()
+
+        def compile(self, function):
+            return function
+
         def _mean(self, x, axis=None, keepdims=False):
             return np.mean(self.convert_to_tensor(x), axis=axis, keepdims=keepdims)
 '''
@@ -84,6 +107,7 @@ def test_third_party_backend_is_selectable_and_runs_ops(tmp_path, home):
         "x = katman.ops.add(katman.ops.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]]), 1)\n"
         "print(katman.ops.mean(x, axis=0).tolist(), x.dtype)\n"
         "print(sorted(m for m in ('torch', 'jax', 'tensorflow') if m in sys.modules))\n"
+        "v = katman.Variable([1.0, 2.0]); v.assign_add([1.0, 1.0]); print(v.numpy().tolist())\n"
         "try:\n"
         "    katman.ops.sqrt(x)\n"
         "except katman.errors.OpNotSupportedError as err:\n"
@@ -94,8 +118,8 @@ def test_third_party_backend_is_selectable_and_runs_ops(tmp_path, home):
     lines = result.stdout.splitlines()
     assert lines[0] == "numpy"
     assert lines[1].startswith("loaded <katman backend 'numpy' (numpy ")
-    assert lines[2:4] == ["[3.0, 4.0] float32", "[]"]
-    assert "Op 'sqrt' has no kernel for backend 'numpy'" in lines[4]
+    assert lines[2:5] == ["[3.0, 4.0] float32", "[]", "[2.0, 3.0]"]
+    assert "Op 'sqrt' has no kernel for backend 'numpy'" in lines[5]
     info = run_katman("info", env=env)
     assert (
         "active backend: numpy (chosen by the KATMAN_BACKEND environment variable)" in info.stdout
