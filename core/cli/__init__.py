@@ -18,6 +18,7 @@ COMMANDS = {
     "info": "katman.cli.info",
     "plugins": "katman.cli.plugins",
     "conformance": "katman.cli.conformance",
+    "ops": "katman.cli.ops",
 }
 
 
