@@ -12,6 +12,8 @@ import numpy as np
 import katman
 from katman.conformance.records import OpRecord
 from katman.conformance.strategies import Sample, render_call
+
+__all__ = ["Sample", "render_call"]
 from katman.errors import OpNotSupportedError
 from katman.symbolic import KerasTensor
 

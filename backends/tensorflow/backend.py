@@ -80,7 +80,7 @@ class TensorFlowBackend(Backend):
             tape.watch(inputs)
             value = function(*inputs)
         grads = tape.gradient(value, inputs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return value, tuple(grads)
+        return value, tuple(_dense(g) for g in grads)
 
     def create_variable(self, value: Any, *, trainable: bool, name: str) -> tf.Variable:
         return tf.Variable(self.convert_to_tensor(value), trainable=trainable, name=name)
@@ -99,7 +99,7 @@ class TensorFlowBackend(Backend):
             value = function()
         grads = tape.gradient(value, list(handles),
                               unconnected_gradients=tf.UnconnectedGradients.ZERO)  # fmt: skip
-        return value, list(grads)
+        return value, [_dense(g) for g in grads]
 
     def devices(self) -> list[str]:
         return [
@@ -112,3 +112,8 @@ class TensorFlowBackend(Backend):
 
     def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
         return tf.function(function)
+
+
+def _dense(gradient: Any) -> tf.Tensor:
+    """Gathers give IndexedSlices gradients; callers get ordinary tensors."""
+    return tf.convert_to_tensor(gradient)

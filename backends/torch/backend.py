@@ -59,6 +59,8 @@ class TorchBackend(Backend):
         inputs = [self.convert_to_tensor(a).detach().requires_grad_(True) for a in args]
         with torch.enable_grad():
             value = function(*inputs)
+            if not value.requires_grad:  # nothing reached the value: every gradient is zero
+                return value.detach(), tuple(torch.zeros_like(x) for x in inputs)
             grads = torch.autograd.grad(value, inputs, allow_unused=True)
         zeros = [
             torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads, strict=True)
