@@ -21,7 +21,10 @@ from katman import config, errors
 from katman._version import __version__
 
 __all__ = [
+    "Input",
     "KerasTensor",
+    "Model",
+    "Sequential",
     "Variable",
     "__version__",
     "activations",
@@ -30,6 +33,7 @@ __all__ = [
     "callbacks",
     "config",
     "constraints",
+    "datasets",
     "device",
     "dtypes",
     "errors",
@@ -38,6 +42,7 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "models",
     "ops",
     "optimizers",
     "random",
@@ -45,21 +50,34 @@ __all__ = [
     "regularizers",
     "serialization",
     "symbolic",
+    "utils",
     "variables",
 ]
 
 hookimpl = pluggy.HookimplMarker("katman")
 """Marks a plugin's hook implementations: ``@katman.hookimpl def katman_register(registry)``."""
 
-_LAZY_SUBMODULES = frozenset(__all__) - {
-    "KerasTensor",
-    "Variable",
-    "__version__",
-    "device",
-    "config",
-    "errors",
-    "hookimpl",
+# Classes at the top level, as in Keras, imported on first access.
+_LAZY_CLASSES = {
+    "KerasTensor": "katman.symbolic",
+    "Variable": "katman.variables",
+    "Input": "katman.layers.input_layer",
+    "Model": "katman.models.model",
+    "Sequential": "katman.models.sequential",
 }
+
+_LAZY_SUBMODULES = (
+    frozenset(__all__)
+    - set(_LAZY_CLASSES)
+    - {
+        "Variable",
+        "__version__",
+        "device",
+        "config",
+        "errors",
+        "hookimpl",
+    }
+)
 
 if TYPE_CHECKING:
     from katman import (
@@ -68,11 +86,13 @@ if TYPE_CHECKING:
         backend,
         callbacks,
         constraints,
+        datasets,
         dtypes,
         initializers,
         layers,
         losses,
         metrics,
+        models,
         ops,
         optimizers,
         random,
@@ -80,8 +100,12 @@ if TYPE_CHECKING:
         regularizers,
         serialization,
         symbolic,
+        utils,
         variables,
     )
+    from katman.layers.input_layer import Input
+    from katman.models.model import Model
+    from katman.models.sequential import Sequential
     from katman.symbolic import KerasTensor
     from katman.variables import Variable
 
@@ -100,14 +124,8 @@ def device(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "KerasTensor":
-        from katman.symbolic import KerasTensor
-
-        return KerasTensor
-    if name == "Variable":
-        from katman.variables import Variable
-
-        return Variable
+    if name in _LAZY_CLASSES:
+        return getattr(importlib.import_module(_LAZY_CLASSES[name]), name)
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"katman.{name}")
     raise AttributeError(f"module 'katman' has no attribute {name!r}")

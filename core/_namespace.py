@@ -7,6 +7,7 @@ registry, so objects added by plugins appear in the namespace as if defined ther
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import sys
 from collections.abc import Callable, Mapping
@@ -28,10 +29,23 @@ class Namespace:
             ``optimizers.get("adam")`` does.
     """
 
-    def __init__(self, module_name: str, kind: str, *, instantiate: bool = True) -> None:
+    def __init__(
+        self,
+        module_name: str,
+        kind: str,
+        *,
+        instantiate: bool = True,
+        core: Mapping[str, str] | None = None,
+        default: str | None = None,
+    ) -> None:
         self.module_name = module_name
         self.kind = kind
         self.instantiate = instantiate
+        # Names core defines for the namespace (base classes), as "module:attribute" paths,
+        # imported on first access because they need the backend.
+        self.core = dict(core or {})
+        # What ``get(None)`` returns, by registered name (activations: "linear").
+        self.default = default
 
     def exports(
         self,
@@ -49,6 +63,10 @@ class Namespace:
         """Module ``__getattr__``: a registered object, for names the module lacks."""
         if name.startswith("__"):
             raise AttributeError(f"module {self.module_name!r} has no attribute {name!r}")
+        if name in self.core:
+            module_name, _, attribute = self.core[name].partition(":")
+            module = importlib.import_module(module_name)
+            return getattr(module, attribute) if attribute else module
         registry = get_registry()
         entry = registry.find(self.kind, name)
         if entry is None:
@@ -62,19 +80,22 @@ class Namespace:
     def dir(self) -> list[str]:
         """Module ``__dir__``: the module's public names (``__all__``) and registered ones."""
         own = getattr(sys.modules[self.module_name], "__all__", ())
-        return sorted(set(own) | set(get_registry().all_names(self.kind)))
+        return sorted(set(own) | set(self.core) | set(get_registry().all_names(self.kind)))
 
     def get(self, identifier: Any) -> Any:
         """Resolve an object from a name, a serialized config or the object itself.
 
         Args:
             identifier: a registered name (``str``), a config ``dict`` as ``serialize``
-                returns, an object (returned as is), or None (returns None).
+                returns, an object (returned as is), or None (returns None, or the
+                namespace's default: ``activations.get(None)`` is ``linear``).
 
         Raises:
             ValueError: an unknown name (the message lists the known ones) or an identifier
                 of another type.
         """
+        if identifier is None and self.default is not None:
+            identifier = self.default
         return _get(self.kind, identifier, instantiate=self.instantiate)
 
     def serialize(self, obj: Any) -> Any:

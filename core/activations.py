@@ -9,4 +9,6 @@ from katman._namespace import Namespace
 
 __all__ = ["deserialize", "get", "serialize"]
 
-get, serialize, deserialize, __getattr__, __dir__ = Namespace(__name__, "activation").exports()
+get, serialize, deserialize, __getattr__, __dir__ = Namespace(
+    __name__, "activation", default="linear"
+).exports()

@@ -15,6 +15,7 @@ __all__ = [
     "PluginConflictError",
     "PluginLoadError",
     "PluginValidationError",
+    "ShapeError",
     "UnknownNameError",
 ]
 
@@ -45,6 +46,11 @@ class PluginConflictError(KatmanError, ValueError):
 
 class OpNotSupportedError(KatmanError, NotImplementedError):
     """An op has neither a kernel nor a composite fallback for the active backend."""
+
+
+class ShapeError(KatmanError, ValueError):
+    """An input of the wrong rank or shape for a layer, a loss or a model's data; the message
+    names the object, what it expected and what it received."""
 
 
 class OpArgumentError(KatmanError, ValueError):

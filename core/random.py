@@ -68,12 +68,17 @@ _names = itertools.count()
 
 
 class SeedGenerator:
-    """A deterministic sequence of integer seeds, for random calls that should differ from
-    one call to the next yet be reproducible.
+    """A deterministic sequence of seeds, for random calls that should differ from one call
+    to the next yet be reproducible.
 
     Passing an int as ``seed`` gives the same numbers on every call; passing a
     ``SeedGenerator`` gives a new seed each call, drawn from a sequence fixed by the
     generator's own ``seed``: two generators made with the same seed yield the same seeds.
+
+    The generator's state is a non-trainable :class:`katman.Variable` (a counter), so a layer
+    that owns one keeps drawing new seeds inside a compiled training step, and saving the
+    model saves where the sequence stands. Each seed is a pair of int64 numbers (the
+    generator's base and the counter) that every backend's random kernels accept.
 
     Args:
         seed: an int fixing the sequence; None draws one from Python's ``random`` module (the
@@ -83,10 +88,8 @@ class SeedGenerator:
     Example:
         >>> import katman.random
         >>> generator = katman.random.SeedGenerator(seed=42)
-        >>> first = generator.next()
-        >>> first == katman.random.SeedGenerator(seed=42).next() != generator.next()
-        True
         >>> noise = katman.random.normal((2, 3), seed=generator)
+        >>> more = katman.random.normal((2, 3), seed=generator)  # other numbers
     """
 
     def __init__(self, seed: int | None = None, name: str | None = None, **kwargs: Any) -> None:
@@ -96,23 +99,33 @@ class SeedGenerator:
             raise ValueError(
                 f"SeedGenerator: `seed` must be an int or None. Received: seed={seed!r}"
             )
+        from katman.variables import Variable
+
         self.name = name if name is not None else _auto_name()
         self._initial_seed = seed
         self._seed = _default_seed() if seed is None else seed
-        self._base = _mix64(self._seed)
-        # How many seeds this generator has handed out: its whole state, a plain int.
-        self.counter = 0
+        self._base = _mix64(self._seed) % _SEED_RANGE
+        # How many seeds this generator has handed out: its whole state.
+        self.state = Variable(
+            ops.convert_to_tensor(0, "int64"), trainable=False, name=f"{self.name}_state"
+        )
 
     @property
     def seed(self) -> int:
         """The int the sequence derives from (drawn at construction if None was given)."""
         return self._seed
 
-    def next(self) -> int:
-        """The next seed of the sequence: an int in ``[0, 2**63)``."""
-        counter = self.counter
-        self.counter += 1
-        return _mix64(self._base + 0x9E3779B97F4A7C15 * (counter + 1)) % _SEED_RANGE
+    @property
+    def counter(self) -> int:
+        """How many seeds the generator has handed out."""
+        return int(self.state.numpy())
+
+    def next(self) -> Any:
+        """The next seed: an int64 tensor ``[base, counter]``, and the counter advances."""
+        counter = self.state.value
+        seed = ops.stack([ops.convert_to_tensor(self._base, "int64"), counter])
+        self.state.assign(ops.add(counter, 1))
+        return seed
 
     def get_config(self) -> dict[str, Any]:
         """``{"seed": ..., "name": ...}``; ``seed`` is the one given (None stays None)."""
@@ -150,9 +163,16 @@ def global_seed_generator() -> SeedGenerator:
     return _global_generator
 
 
-def draw_seed(seed: int | SeedGenerator | None) -> int:
-    """The int seed a random call uses: ``seed`` itself if an int (reduced to
-    ``[0, 2**63)``), the generator's next seed, or the global generator's next seed for None.
+def reset_global_seed_generator(seed: int | None = None) -> None:
+    """Restart the global generator (what ``seed=None`` draws from) from ``seed``."""
+    global _global_generator
+    with _global_lock:
+        _global_generator = SeedGenerator(seed, name="global_seed_generator")
+
+
+def draw_seed(seed: int | SeedGenerator | None) -> Any:
+    """The seed a random call uses: ``seed`` itself if an int (reduced to ``[0, 2**63)``),
+    the generator's next seed (a pair tensor), or the global generator's next for None.
 
     Raises:
         ValueError: ``seed`` is of another type.

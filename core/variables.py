@@ -118,11 +118,66 @@ class Variable:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
+    # Python operators, as on a tensor: ``x @ self.kernel + self.bias`` in a layer's call.
+    def __add__(self, other: Any) -> Any:
+        return _op("add")(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _op("add")(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _op("subtract")(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _op("subtract")(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _op("multiply")(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _op("multiply")(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _op("divide")(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _op("divide")(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return _op("matmul")(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _op("matmul")(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return _op("power")(self, other)
+
+    def __neg__(self) -> Any:
+        return _op("negative")(self)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.value[index]
+
     def __repr__(self) -> str:
         return (
             f"<katman.Variable {self.name!r} shape={self._shape} dtype={self._dtype} "
             f"trainable={self.trainable}>"
         )
+
+
+def _op(name: str) -> Any:
+    from katman.registry import get_registry
+
+    return get_registry().load("op", name)
+
+
+def unwrap(value: Any) -> Any:
+    """``value`` with katman Variables (also inside lists and tuples) replaced by their values."""
+    if isinstance(value, Variable):
+        return value.value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in value):
+        return type(value)(v.value if isinstance(v, Variable) else v for v in value)
+    return value
 
 
 def value_and_grad(

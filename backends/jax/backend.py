@@ -21,7 +21,7 @@ jax.config.update("jax_enable_x64", True)
 class _Handle:
     """A jax variable: jax arrays are immutable, so the handle holds the current one."""
 
-    __slots__ = ("value",)
+    __slots__ = ("__weakref__", "value")
 
     def __init__(self, value: jax.Array) -> None:
         self.value = value
@@ -32,6 +32,12 @@ class JAXBackend(Backend):
     framework = "jax"
 
     def __init__(self) -> None:
+        from katman.variables import Variable
+
+        # jax functions (jnp.matmul(x, variable)) read a katman Variable's current array.
+        Variable.__jax_array__ = lambda variable: variable.value
+        # Assignments made while differentiating, newest scope last (variables_value_and_grad).
+        self._recorders: list[dict[_Handle, jax.Array]] = []
         self._kernels: dict[str, Callable[..., Any]] = {}
         for family in FAMILIES:
             module = importlib.import_module(f"katman.backends.jax.kernels.{family}")
@@ -73,28 +79,74 @@ class JAXBackend(Backend):
         return handle.value
 
     def assign_variable(self, handle: Any, value: Any) -> None:
+        if self._recorders and handle not in self._recorders[-1]:
+            self._recorders[-1][handle] = handle.value
         handle.value = self.convert_to_tensor(value)
 
-    def variables_value_and_grad(
-        self, function: Callable[[], Any], handles: Sequence[Any]
-    ) -> tuple[Any, list[Any]]:
-        # jax differentiates functions of values: swap the values in, call, swap back.
-        def of_values(values: list[jax.Array]) -> jax.Array:
-            saved = [h.value for h in handles]
-            for handle, value in zip(handles, values, strict=True):
-                handle.value = value
-            try:
-                return function()
-            finally:
-                for handle, value in zip(handles, saved, strict=True):
-                    handle.value = value
+    def replace_variable_values(self, handles: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+        previous = [h.value for h in handles]
+        for handle, value in zip(handles, values, strict=True):
+            handle.value = value
+        return previous
 
-        value, grads = jax.value_and_grad(of_values, allow_int=True)([h.value for h in handles])
-        zeros = [
-            jnp.zeros_like(h.value) if not jnp.issubdtype(h.value.dtype, jnp.floating) else g
+    def variables_value_and_grad(
+        self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False
+    ) -> tuple[Any, list[Any]]:
+        # jax differentiates functions of values: swap the values in, call, swap back. Other
+        # variables the function assigns leave it as outputs, so no tracer stays behind.
+        assigned: list[_Handle] = []
+
+        def of_values(values: list[jax.Array]) -> tuple[jax.Array, tuple]:
+            saved = self.replace_variable_values(handles, values)
+            recorder: dict[_Handle, jax.Array] = {}
+            self._recorders.append(recorder)
+            try:
+                output = function()
+                assigned[:] = [h for h in recorder if all(h is not g for g in handles)]
+                updates = [h.value for h in assigned]
+            finally:
+                self._recorders.pop()
+                self.replace_variable_values(list(recorder), list(recorder.values()))
+                self.replace_variable_values(handles, saved)
+            value, aux = output if has_aux else (output, None)
+            return value, (aux, updates)
+
+        (value, (aux, updates)), grads = jax.value_and_grad(
+            of_values, has_aux=True, allow_int=True
+        )([h.value for h in handles])
+        for handle, update in zip(assigned, updates, strict=True):
+            self.assign_variable(handle, update)
+        grads = [
+            g if jnp.issubdtype(h.value.dtype, jnp.floating) else jnp.zeros_like(h.value)
             for h, g in zip(handles, grads, strict=True)
         ]
-        return value, zeros
+        return ((value, aux) if has_aux else value), grads
+
+    def compile_step(
+        self, function: Callable[..., Any], handles: Sequence[Any], *, mode: str
+    ) -> Callable[..., Any]:
+        if mode == "eager":
+            return function
+        handles = list(handles)
+
+        # The step as a pure function of the variables' values, which jit donates: XLA
+        # updates them in place instead of keeping two copies.
+        def pure(values: list[jax.Array], *args: Any) -> tuple[Any, list[jax.Array]]:
+            saved = self.replace_variable_values(handles, values)
+            try:
+                output = function(*args)
+                return output, [h.value for h in handles]
+            finally:
+                self.replace_variable_values(handles, saved)
+
+        compiled = jax.jit(pure, donate_argnums=0)
+
+        def step(*args: Any) -> Any:
+            output, values = compiled([h.value for h in handles], *args)
+            self.replace_variable_values(handles, values)
+            return output
+
+        return step
 
     def devices(self) -> list[str]:
         return [f"{d.platform}:{d.id}".replace("cuda", "gpu") for d in jax.devices()]

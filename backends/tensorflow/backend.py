@@ -37,6 +37,9 @@ with _hidden(_OPTIONAL_IMPORTS):
     import tensorflow as tf
 
 
+from katman.backends.tensorflow.layer import TensorFlowLayer  # noqa: E402  (after the import)
+
+
 class TensorFlowBackend(Backend):
     name = "tensorflow"
     framework = "tensorflow"
@@ -46,6 +49,7 @@ class TensorFlowBackend(Backend):
         for family in FAMILIES:
             module = importlib.import_module(f"katman.backends.tensorflow.kernels.{family}")
             self._kernels.update(module.kernels(self))
+        _let_tf_nest_see_variables()
 
     @property
     def framework_version(self) -> str:
@@ -92,14 +96,31 @@ class TensorFlowBackend(Backend):
         handle.assign(self.convert_to_tensor(value))
 
     def variables_value_and_grad(
-        self, function: Callable[[], Any], handles: Sequence[Any]
+        self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False
     ) -> tuple[Any, list[Any]]:
         with tf.GradientTape() as tape:
             tape.watch(list(handles))
-            value = function()
-        grads = tape.gradient(value, list(handles),
-                              unconnected_gradients=tf.UnconnectedGradients.ZERO)  # fmt: skip
-        return value, [_dense(g) for g in grads]
+            output = function()
+        value = output[0] if has_aux else output
+        grads = tape.gradient(
+            value, list(handles), unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
+        grads = [_dense(g) for g in grads]
+        if has_aux:
+            return (value, tf.nest.map_structure(_stop, output[1])), grads
+        return value, grads
+
+    layer_base = TensorFlowLayer
+
+    def compile_step(
+        self, function: Callable[..., Any], handles: Sequence[Any], *, mode: str
+    ) -> Callable[..., Any]:
+        if mode == "eager":
+            return function
+        # Shapes may vary (the last, smaller batch): trace once for them, not per shape.
+        return tf.function(
+            function, reduce_retracing=True, autograph=False, jit_compile=mode == "jit" or None
+        )
 
     def devices(self) -> list[str]:
         return [
@@ -112,6 +133,33 @@ class TensorFlowBackend(Backend):
 
     def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
         return tf.function(function)
+
+
+def _let_tf_nest_see_variables() -> None:
+    """Teach tensorflow that a katman Variable stands for its ``tf.Variable``: ``tf.nest``
+    (so ``tape.gradient(loss, model.trainable_variables)`` works as in Keras's TF guides) and
+    tensor conversion."""
+    from katman.variables import Variable
+
+    def flatten(variable: Variable) -> tuple[None, tuple[tf.Variable]]:
+        return None, (variable.handle,)
+
+    def unflatten(cls: type, metadata: None, components: tuple) -> Any:
+        return components[0]  # the gradient (or value) that stands in the variable's place
+
+    Variable.__tf_flatten__ = flatten
+    Variable.__tf_unflatten__ = classmethod(unflatten)
+
+    # ``tensor * variable`` and tf functions taking a variable read its tf.Variable, so the
+    # read is recorded for gradients (NumPy's __array__ would bake in a constant).
+    def convert(value: Variable, dtype: Any = None, name: Any = None, as_ref: bool = False) -> Any:
+        return tf.convert_to_tensor(value.handle, dtype=dtype, name=name)
+
+    tf.register_tensor_conversion_function(Variable, convert)
+
+
+def _stop(value: Any) -> Any:
+    return tf.stop_gradient(value) if tf.is_tensor(value) else value
 
 
 def _dense(gradient: Any) -> tf.Tensor:

@@ -13,6 +13,7 @@ import torch
 from katman.backend import Backend, host_array, parse_device, standardize_dtype
 from katman.backends.torch.dtypes import TORCH_DTYPES
 from katman.backends.torch.kernels import FAMILIES
+from katman.backends.torch.layer import TorchLayer
 
 
 class TorchBackend(Backend):
@@ -79,23 +80,28 @@ class TorchBackend(Backend):
             handle.copy_(self.convert_to_tensor(value))
 
     def variables_value_and_grad(
-        self, function: Callable[[], Any], handles: Sequence[Any]
+        self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False
     ) -> tuple[Any, list[Any]]:
-        states = [h.requires_grad for h in handles]
-        for handle in handles:
-            handle.requires_grad_(handle.is_floating_point())
+        wanted = [h for h in handles if h.is_floating_point()]
+        frozen = [h for h in wanted if not h.requires_grad]
+        for handle in frozen:
+            handle.requires_grad_(True)
         try:
             with torch.enable_grad():
-                value = function()
-                wanted = [h for h in handles if h.requires_grad]
-                grads = iter(torch.autograd.grad(value, wanted, allow_unused=True))
+                output = function()
+                value = output[0] if has_aux else output
+                grads = iter(
+                    torch.autograd.grad(value, wanted, allow_unused=True) if wanted else ()
+                )
         finally:
-            for handle, state in zip(handles, states, strict=True):
-                handle.requires_grad_(state)
+            for handle in frozen:
+                handle.requires_grad_(False)
         result = []
         for handle in handles:
             grad = next(grads) if handle.is_floating_point() else None
             result.append(torch.zeros_like(handle) if grad is None else grad)
+        if has_aux:
+            return (value.detach(), _detached(output[1])), result
         return value.detach(), result
 
     def devices(self) -> list[str]:
@@ -106,5 +112,26 @@ class TorchBackend(Backend):
         kind, index = parse_device(name)
         return torch.device("cpu" if kind == "cpu" else f"cuda:{index}")
 
+    layer_base = TorchLayer
+
+    def compile_step(
+        self, function: Callable[..., Any], handles: Sequence[Any], *, mode: str
+    ) -> Callable[..., Any]:
+        # torch runs eagerly by default: compiling is opt-in (jit_compile=True).
+        return torch.compile(function) if mode == "jit" else function
+
+    def no_grad(self) -> AbstractContextManager[None]:
+        return torch.no_grad()
+
     def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
         return torch.compile(function)
+
+
+def _detached(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    return value

@@ -10,6 +10,7 @@ and first used.
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -90,10 +91,52 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def variables_value_and_grad(
-        self, function: Callable[[], Any], handles: Sequence[Any]
+        self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False
     ) -> tuple[Any, list[Any]]:
         """``function()`` (a scalar that reads the variables) and its gradients with respect
-        to each handle's value, in order; zeros for variables it does not use."""
+        to each handle's value, in order; zeros for variables it does not use.
+
+        With ``has_aux``, ``function`` returns ``(scalar, aux)`` and so does the value; aux
+        carries no gradient history. Variables other than ``handles`` that ``function``
+        assigns (a batch norm's moving statistics, a seed counter) hold their new values
+        afterwards.
+        """
+
+    # Layers and compiled steps.
+    #: The class every ``katman.layers.Layer`` also derives from: ``torch.nn.Module`` on torch,
+    #: so that a katman model drops into framework code. It may define ``_backend_init(self)``
+    #: (run first in ``Layer.__init__``), ``_track_native_variable(self, variable)`` and
+    #: ``_track_native_layer(self, layer, name)`` (run as the layer tracks them).
+    layer_base: ClassVar[type] = object
+
+    def compile_step(
+        self, function: Callable[..., Any], handles: Sequence[Any], *, mode: str
+    ) -> Callable[..., Any]:
+        """``function`` (a training, evaluation or prediction step, which reads and assigns
+        only the variables ``handles``) prepared to run many times.
+
+        ``mode`` is ``"eager"`` (plain Python calls, for debugging: ``run_eagerly=True``),
+        ``"auto"`` (the backend's usual fast path) or ``"jit"`` (compile it whole:
+        ``jit_compile=True``). The default runs it eagerly, or through :meth:`compile`.
+        """
+        return self.compile(function) if mode == "jit" else function
+
+    def no_grad(self) -> AbstractContextManager[None]:
+        """A context in which the framework records no gradient history (optimizer updates,
+        metric updates, inference)."""
+        return contextlib.nullcontext()
+
+    def replace_variable_values(self, handles: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+        """Bind ``values`` (tensors, possibly traced) to ``handles`` without copying and return
+        the previous values: what stateless calls (``Layer.stateless_call``) are made of.
+
+        Raises:
+            NotImplementedError: the backend's variables cannot hold foreign values.
+        """
+        raise NotImplementedError(
+            f"Backend {self.name!r} does not support stateless calls; use the layer's "
+            "variables directly."
+        )
 
     # Placement and compilation.
     @abc.abstractmethod

@@ -19,6 +19,7 @@ COMMANDS = {
     "plugins": "katman.cli.plugins",
     "conformance": "katman.cli.conformance",
     "ops": "katman.cli.ops",
+    "quickstart": "katman.cli.quickstart",
 }
 
 

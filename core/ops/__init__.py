@@ -18,9 +18,10 @@ import numpy as np
 
 from katman._namespace import Namespace
 from katman.backend import get_backend
+from katman.dtypes import standardize_dtype
 from katman.ops._op import Op
 
-__all__ = ["Op", "convert_to_numpy", "convert_to_tensor", "is_tensor"]
+__all__ = ["Op", "convert_to_numpy", "convert_to_tensor", "dtype", "is_tensor"]
 
 
 def convert_to_tensor(x: Any, dtype: str | None = None) -> Any:
@@ -35,6 +36,15 @@ def convert_to_tensor(x: Any, dtype: str | None = None) -> Any:
 def convert_to_numpy(x: Any) -> np.ndarray:
     """A tensor (or anything array-like) as a NumPy array."""
     return get_backend().convert_to_numpy(x)
+
+
+def dtype(x: Any) -> str:
+    """The katman dtype name (``"float32"``, ...) of a tensor, variable or KerasTensor."""
+    value = getattr(x, "dtype", None)
+    if isinstance(value, str):
+        return value
+    backend = get_backend()
+    return backend.dtype_of(x) if backend.is_tensor(x) else standardize_dtype(value)
 
 
 def is_tensor(x: Any) -> bool:

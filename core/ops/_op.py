@@ -11,6 +11,7 @@ from katman.dtypes import standardize_dtype
 from katman.errors import KatmanError, OpArgumentError, OpNotSupportedError
 from katman.ops.rules import DtypeRule, promote
 from katman.symbolic import KerasTensor, any_symbolic
+from katman.variables import Variable, unwrap
 
 # Sizes an unknown (None) dimension takes when a symbolic call probes the NumPy reference;
 # output dimensions that differ between the two probes are unknown too.
@@ -75,6 +76,9 @@ class Op:
         if any_symbolic(args, kwargs):
             return self.symbolic_call(*args, **kwargs)
         kernel = self._kernel or self._resolve()
+        if _holds_variable(args) or (kwargs and _holds_variable(kwargs.values())):
+            args = tuple(unwrap(a) for a in args)
+            kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         try:
             return kernel(*args, **kwargs)
         except KatmanError:
@@ -122,6 +126,11 @@ class Op:
                 return np.ones(shape, dtype="float32" if value.dtype == "bfloat16" else value.dtype)
             if isinstance(value, (list, tuple)):
                 return type(value)(placeholder(v) for v in value)
+            if isinstance(value, Variable) or _is_backend_tensor(value):
+                # A concrete argument beside symbolic ones: its values, as NumPy sees them.
+                from katman.backend import get_backend
+
+                return get_backend().convert_to_numpy(unwrap(value))
             return value
 
         with np.errstate(all="ignore"):
@@ -155,6 +164,23 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<katman op {self.name!r}>"
+
+
+def _is_backend_tensor(value: Any) -> bool:
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool, str)) or value is None:
+        return False
+    from katman.backend import get_backend
+
+    return get_backend().is_tensor(value)
+
+
+def _holds_variable(values: Any) -> bool:
+    for value in values:
+        if isinstance(value, Variable):
+            return True
+        if isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in value):
+            return True
+    return False
 
 
 def input_dtypes(args: tuple, kwargs: dict) -> list[Any]:

@@ -17,6 +17,16 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "ops.nn": "katman.plugins.ops.nn",
     "ops.core": "katman.plugins.ops.core",
     "ops.random": "katman.plugins.ops.random",
+    "initializers": "katman.plugins.initializers",
+    "activations": "katman.plugins.activations",
+    "regularizers": "katman.plugins.regularizers",
+    "constraints": "katman.plugins.constraints",
+    "losses": "katman.plugins.losses",
+    "metrics": "katman.plugins.metrics",
+    "optimizers": "katman.plugins.optimizers",
+    "schedules": "katman.plugins.schedules",
+    "callbacks": "katman.plugins.callbacks",
+    "layers": "katman.plugins.layers.plugin",
 }
 
 # The order in which an installed framework becomes the default backend.

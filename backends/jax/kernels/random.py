@@ -31,6 +31,9 @@ def _key(seed: Any) -> jax.Array:
             return seed
         if jnp.issubdtype(seed.dtype, jnp.integer) and seed.ndim == 0:
             return jax.random.key(seed)
+        if jnp.issubdtype(seed.dtype, jnp.integer) and seed.shape == (2,):
+            # A SeedGenerator's [base, counter] pair; traced, it keeps jit-compiled steps random.
+            return jax.random.fold_in(jax.random.key(seed[0]), seed[1].astype(jnp.uint32))
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(
             f"seed must be a Python int, got {type(seed).__name__} {seed!r} "

@@ -1,6 +1,7 @@
 """Random number generation from explicit seeds.
 
-Every kernel takes ``seed`` as a Python int and draws from its own ``torch.Generator``
+Every kernel takes ``seed`` as a Python int (or a SeedGenerator's int64 pair) and draws
+from its own ``torch.Generator``
 seeded with it (``manual_seed``), so it neither reads nor advances torch's global generator.
 """
 
@@ -25,6 +26,10 @@ _CDF_HIGH = 1.0 - _CDF_LOW
 
 
 def _generator(seed: Any, device: Any = None) -> torch.Generator:
+    if isinstance(seed, torch.Tensor) and seed.shape == (2,):
+        # A SeedGenerator's [base, counter] pair: one int that differs for every counter.
+        base, counter = (int(v) for v in seed.tolist())
+        seed = (base ^ (counter * 0x9E3779B97F4A7C15)) % 2**63
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(
             f"seed must be a Python int, got {type(seed).__name__} {seed!r} "

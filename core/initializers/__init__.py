@@ -7,6 +7,8 @@ work as in Keras.
 
 from katman._namespace import Namespace
 
-__all__ = ["deserialize", "get", "serialize"]
+__all__ = ["Initializer", "deserialize", "get", "serialize"]
 
-get, serialize, deserialize, __getattr__, __dir__ = Namespace(__name__, "initializer").exports()
+get, serialize, deserialize, __getattr__, __dir__ = Namespace(
+    __name__, "initializer", core={"Initializer": "katman.initializers.initializer:Initializer"}
+).exports()

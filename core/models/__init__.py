@@ -1,0 +1,32 @@
+"""Models: ``Model`` (functional or subclassed), ``Sequential``, and their loading helpers.
+
+Everything here needs the backend, so the names load on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["Functional", "Model", "Sequential"]
+
+_NAMES = {
+    "Model": "katman.models.model",
+    "Sequential": "katman.models.sequential",
+    "Functional": "katman.models.functional",
+}
+
+if TYPE_CHECKING:
+    from katman.models.functional import Functional
+    from katman.models.model import Model
+    from katman.models.sequential import Sequential
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'katman.models' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
