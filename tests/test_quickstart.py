@@ -4,7 +4,6 @@ run on the bundled digits that must reach 95% test accuracy."""
 from __future__ import annotations
 
 import re
-
 import sys
 
 import pytest
