@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BackendNotAvailableError",
     "KatmanError",
+    "ModelFileError",
     "OpArgumentError",
     "OpNotSupportedError",
     "PluginConflictError",
@@ -46,6 +47,13 @@ class PluginConflictError(KatmanError, ValueError):
 
 class OpNotSupportedError(KatmanError, NotImplementedError):
     """An op has neither a kernel nor a composite fallback for the active backend."""
+
+
+class ModelFileError(KatmanError, ValueError):
+    """A model or weights file katman refuses to load: not a katman file, corrupted,
+    truncated, unsafe (paths outside the archive, links, oversized members, unknown classes)
+    or inconsistent with the model. The message names the file and the problem; nothing is
+    half-built."""
 
 
 class ShapeError(KatmanError, ValueError):

@@ -171,6 +171,9 @@ class Layer(get_backend().layer_base):
         self.supports_masking = getattr(self, "supports_masking", False)
         self.input_spec: InputSpec | list[InputSpec] | None = None
         self._tracked_layers: list[Layer] = []
+        # The name each held layer is tracked under (its attribute, or its own name in a
+        # graph): the stable path of its variables in saved files.
+        self._tracked_layer_names: list[str] = []
         self._trainable_vars: list[Variable] = []
         self._non_trainable_vars: list[Variable] = []
         self._seed_generators: list[SeedGenerator] = []
@@ -265,6 +268,7 @@ class Layer(get_backend().layer_base):
         if layer is self or any(layer is known for known in self._tracked_layers):
             return
         self._tracked_layers.append(layer)
+        self._tracked_layer_names.append(name)
         if native:
             getattr(self, "_track_native_layer", lambda *_: None)(layer, name)
 

@@ -129,6 +129,11 @@ class ArrayBatches:
         self.batch_size = int(batch_size or 32)
         self.shuffle = shuffle
         self.steps = steps
+        # The shuffle order of an epoch derives from (seed, epoch), so a resumed run
+        # (BackupAndRestore) replays the interrupted epoch's order exactly.
+        self.seed = 0
+        self.epoch = 0
+        self.skip = 0
 
     @property
     def num_batches(self) -> int:
@@ -160,15 +165,16 @@ class ArrayBatches:
 
     def __iter__(self) -> Iterator[tuple]:
         order = np.arange(self.num_samples)
+        rng = np.random.default_rng([self.seed, self.epoch])
         if self.shuffle == "batch":
             starts = np.arange(0, self.num_samples, self.batch_size)
-            np.random.shuffle(starts)
+            rng.shuffle(starts)
             order = np.concatenate(
                 [np.arange(s, min(s + self.batch_size, self.num_samples)) for s in starts]
             )
         elif self.shuffle:
-            np.random.shuffle(order)
-        for batch in range(self.num_batches):
+            rng.shuffle(order)
+        for batch in range(self.skip, self.num_batches):
             index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
             if not self.shuffle:
                 index = slice(batch * self.batch_size, (batch + 1) * self.batch_size)
@@ -194,6 +200,9 @@ class IterableBatches:
         self.steps = steps
         self.class_weight = class_weight
         self._iterator: Iterator | None = None
+        self.seed = 0
+        self.epoch = 0
+        self.skip = 0
         self._indexable = hasattr(data, "__getitem__") and hasattr(data, "__len__")
         self._one_shot = iter(data) is data if not self._indexable else False
 
@@ -210,14 +219,17 @@ class IterableBatches:
 
     def __iter__(self) -> Iterator[tuple]:
         if self._indexable:
-            source: Iterator = (self.data[i] for i in range(len(self.data)))
+            source: Iterator = (self.data[i] for i in range(self.skip, len(self.data)))
         elif self._one_shot:
             source = self.data
         else:
             source = iter(self.data)
-        for count, batch in enumerate(source):
+        skip = 0 if self._indexable else self.skip
+        for count, batch in enumerate(source, start=self.skip if self._indexable else 0):
             if self.steps and count >= self.steps:
                 break
+            if count < skip:
+                continue  # batches a resumed run has already trained on
             x, y, sample_weight = unpack_x_y_sample_weight(batch)
             x, y, sample_weight = to_numpy(x), to_numpy(y), to_numpy(sample_weight)
             if self.class_weight is not None and y is not None:

@@ -42,8 +42,8 @@ class Functional(Model):
         for node in self._nodes:
             if all(node.layer is not known for known in self._graph_layers):
                 self._graph_layers.append(node.layer)
-        for index, layer in enumerate(self._graph_layers):
-            self._track_layer(layer, f"{layer.name}_{index}", native=True)
+        for layer in self._graph_layers:
+            self._track_layer(layer, layer.name, native=True)
         self._build_shapes = [t.shape for t in self._input_tensors]
         self.built = True
 

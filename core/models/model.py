@@ -36,7 +36,9 @@ class Model(Trainer, Layer):
                 # from a graph: the instance is functional and keeps the subclass's methods.
                 target = Functional if cls is Model else _functional_subclass(cls)
                 return Functional.__new__(target)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        instance._constructor_arguments = _constructor_arguments(cls, args, kwargs)
+        return instance
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args:
@@ -115,8 +117,42 @@ class Model(Trainer, Layer):
             show_trainable=show_trainable,
         )
 
+    # -- saving --------------------------------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Save architecture, weights, compile settings and optimizer state to a ``.katman``
+        file (see ``katman.saving.save_model``)."""
+        from katman.saving.model_file import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights to a ``.weights.safetensors`` file."""
+        from katman.saving.model_file import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any) -> None:
+        """Load weights saved by ``save_weights`` (or from a ``.katman`` file)."""
+        from katman.saving.model_file import load_weights
+
+        load_weights(self, filepath)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON (``katman.models.model_from_json`` rebuilds it)."""
+        from katman.saving.model_file import model_to_json
+
+        return model_to_json(self, **kwargs)
+
     def get_config(self) -> dict[str, Any]:
-        return Layer.get_config(self)
+        """A subclassed model's config: the constructor arguments it was made with, when
+        they are plain JSON data. Override it (with ``from_config``) otherwise."""
+        arguments = getattr(self, "_constructor_arguments", None)
+        if arguments is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} was constructed with arguments that are not plain "
+                "JSON data; define get_config() and from_config() to save it."
+            )
+        return dict(arguments)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
@@ -129,6 +165,29 @@ class Model(Trainer, Layer):
             target = cls if issubclass(cls, Functional) else Functional
             return functional_from_config(target, config, custom_objects)
         return cls(**config)
+
+
+def _constructor_arguments(cls: type, args: tuple, kwargs: dict) -> dict[str, Any] | None:
+    """The arguments of ``cls(*args, **kwargs)`` by parameter name, if JSON can hold them."""
+    import inspect
+    import json
+
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    arguments = dict(list(bound.arguments.items())[1:])
+    for parameter in inspect.signature(cls.__init__).parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            if arguments.pop(parameter.name, ()):
+                return None  # positional extras have no names to store them under
+        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(parameter.name, {}))
+    try:
+        json.dumps(arguments)
+    except (TypeError, ValueError):
+        return None
+    return arguments
 
 
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}

@@ -86,7 +86,8 @@ class Sequential(Model):
         if not self._stack:
             raise IndexError(f"Sequential {self.name!r} has no layers to pop.")
         layer = self._stack.pop()
-        self._tracked_layers = [t for t in self._tracked_layers if t is not layer]
+        index = next(i for i, t in enumerate(self._tracked_layers) if t is layer)
+        del self._tracked_layers[index], self._tracked_layer_names[index]
         self.built = False
         self._step_functions.clear()
         if rebuild:

@@ -86,12 +86,11 @@ class Trainer:
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
         self.steps_per_execution = steps_per_execution
-        self._compile_config = {
-            "optimizer": optimizer if isinstance(optimizer, str) else None,
-            "loss": loss if isinstance(loss, (str, list, dict)) else None,
+        self._compile_arguments = {
+            "loss": loss,
             "loss_weights": loss_weights,
-            "metrics": metrics if _is_json_names(metrics) else None,
-            "weighted_metrics": weighted_metrics if _is_json_names(weighted_metrics) else None,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
             "run_eagerly": run_eagerly,
             "jit_compile": jit_compile,
         }
@@ -352,16 +351,32 @@ class Trainer:
             params={"epochs": epochs, "steps": steps, "verbose": verbose},
         )
         self.stop_training = False
+        if isinstance(data, ArrayBatches) and data.num_batches:
+            # Build everything now (model, optimizer slots, metrics), so that callbacks
+            # such as BackupAndRestore find the complete state in on_train_begin.
+            self._prepare(next(iter(data)), training=True)
+        # Where training stands; BackupAndRestore may move it forward in on_train_begin.
+        self._training_state = {
+            "epoch": initial_epoch,
+            "step": 0,
+            "shuffle_seed": int(np.random.randint(0, 2**31 - 1)),
+        }
         callback_list.on_train_begin()
+        state = self._training_state
+        start_epoch, start_step = state["epoch"], state["step"]
+        data.seed = state["shuffle_seed"]
         epoch_logs: dict[str, Any] = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
+        for epoch in range(start_epoch, epochs):
+            data.epoch, data.skip = epoch, start_step if epoch == start_epoch else 0
+            if data.skip == 0:
+                self.reset_metrics()  # a resumed epoch keeps the metrics it restored
             callback_list.on_epoch_begin(epoch)
             logs: dict[str, Any] = {}
-            for step, batch in enumerate(data):
+            for step, batch in enumerate(data, start=data.skip):
                 batch = self._prepare(batch, training=True)
                 callback_list.on_train_batch_begin(step)
                 logs = self._ordered_logs(self._step_function("train")(batch))
+                self._training_state.update(epoch=epoch, step=step + 1)
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -369,6 +384,7 @@ class Trainer:
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_batches(validation, callback_list=None)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            self._training_state.update(epoch=epoch + 1, step=0)
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -575,13 +591,3 @@ def _concatenate(batches: list[Any]) -> Any:
     if isinstance(first, dict):
         return {k: _concatenate([b[k] for b in batches]) for k in first}
     return batches
-
-
-def _is_json_names(value: Any) -> bool:
-    if value is None or isinstance(value, str):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_json_names(v) for v in value)
-    if isinstance(value, dict):
-        return all(_is_json_names(v) for v in value.values())
-    return False

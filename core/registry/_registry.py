@@ -24,6 +24,7 @@ KINDS = (
     "schedule",
     "application",
     "op",
+    "function",
     "backend",
     "data_adapter",
     "model_format",
@@ -216,6 +217,12 @@ class Registry:
                     del self._entries[existing.kind][existing.name]
                     entry.overrides = existing
                 self._entries[entry.kind][entry.name] = entry
+
+    def remove_entry(self, entry: Entry) -> None:
+        """Drop one entry (a user class registered again under the same name replaces it)."""
+        with self._lock:
+            if self._entries[entry.kind].get(entry.name) is entry:
+                del self._entries[entry.kind][entry.name]
 
     def remove_plugin(self, plugin: str) -> list[Entry]:
         """Drop every entry a plugin added, restoring what its entries had overridden."""

@@ -60,6 +60,10 @@ ALIASES = {
 @katman.hookimpl
 def katman_register(registry: PluginRegistrar) -> None:
     registry.add("layer", "InputLayer", "katman.layers.input_layer:InputLayer")
+    registry.add("layer", "Functional", "katman.models.functional:Functional")
+    registry.add("layer", "Sequential", "katman.models.sequential:Sequential")
+    registry.add("layer", "Lambda", "katman.plugins.layers.lambda_layer:Lambda")
+    registry.add("layer", "Model", "katman.models.model:Model")
     for module, names in LAYERS.items():
         for name in names:
             registry.add(
