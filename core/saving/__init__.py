@@ -58,8 +58,7 @@ def _kind_of(obj: Any) -> str:
     raise TypeError(f"register_serializable: expected a class or a function, got {obj!r}.")
 
 
-def register_serializable(package: str = "Custom", name: str | None = None
-                          ) -> Callable[[Any], Any]:  # fmt: skip
+def register_serializable(package: str = "Custom", name: str | None = None) -> Callable[[Any], Any]:
     """Register a user class or function so that models using it can be saved and loaded:
     a thin face over the plugin registry (the class is registered under the plugin name
     ``package`` and serialized as ``"package>name"``).

@@ -26,8 +26,13 @@ from katman.errors import ModelFileError
 JSON_MEMBERS = ("metadata.json", "config.json", "compile.json", "training.json")
 TENSOR_MEMBERS = ("model.weights.safetensors", "optimizer.safetensors", "metrics.safetensors")
 # The members of a model file; training checkpoints (BackupAndRestore) hold others.
-MODEL_MEMBERS = ("metadata.json", "config.json", "compile.json", "model.weights.safetensors",
-                 "optimizer.safetensors")  # fmt: skip
+MODEL_MEMBERS = (
+    "metadata.json",
+    "config.json",
+    "compile.json",
+    "model.weights.safetensors",
+    "optimizer.safetensors",
+)
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 200
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
@@ -40,8 +45,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     content; the temporary file is removed unless the process dies."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)  # fmt: skip
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     os.close(handle)
     temporary_path = Path(temporary)
     try:
@@ -61,8 +67,9 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_archive(path: str | os.PathLike, json_members: dict[str, Any],
-                  tensor_writers: dict[str, Any]) -> None:  # fmt: skip
+def write_archive(
+    path: str | os.PathLike, json_members: dict[str, Any], tensor_writers: dict[str, Any]
+) -> None:
     """Write a ``.katman`` archive atomically. ``tensor_writers`` maps member names to
     functions writing the member to a binary stream."""
     with atomic_write(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
@@ -84,9 +91,13 @@ class Archive:
             compressed tensor members.
     """
 
-    def __init__(self, path: str | os.PathLike, members: tuple[str, ...] = MODEL_MEMBERS,
-                 required: tuple[str, ...] = ("metadata.json", "config.json"),
-                 what: str = "model file") -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        members: tuple[str, ...] = MODEL_MEMBERS,
+        required: tuple[str, ...] = ("metadata.json", "config.json"),
+        what: str = "model file",
+    ) -> None:
         self.path = Path(path)
         self.source = f"{what} {str(self.path)!r}"
         self._allowed, self._required = members, required
@@ -122,8 +133,10 @@ class Archive:
             if info.flag_bits & 0x1:
                 raise self._error(f"member {name!r} is encrypted")
             if name in JSON_MEMBERS and info.file_size > MAX_JSON_BYTES:
-                raise self._error(f"member {name!r} declares {info.file_size} bytes, over the "
-                                  f"{MAX_JSON_BYTES}-byte limit for JSON")  # fmt: skip
+                raise self._error(
+                    f"member {name!r} declares {info.file_size} bytes, over the "
+                    f"{MAX_JSON_BYTES}-byte limit for JSON"
+                )
             if name in TENSOR_MEMBERS and (
                 info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size
             ):
@@ -175,8 +188,9 @@ class Archive:
         begin = start + _LOCAL_HEADER.size + fields[9] + fields[10]
         end = begin + info.file_size
         if end > total:
-            raise self._error(f"member {name!r} is truncated ({total - begin} of "
-                              f"{info.file_size} bytes present)")  # fmt: skip
+            raise self._error(
+                f"member {name!r} is truncated ({total - begin} of {info.file_size} bytes present)"
+            )
         view = memoryview(self._map)[begin:end]
         if zlib.crc32(view) != info.CRC:
             raise self._error(f"member {name!r} is corrupted (its checksum does not match)")

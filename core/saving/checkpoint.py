@@ -40,10 +40,12 @@ def write_training_checkpoint(model: Any, path: str | os.PathLike) -> None:
     state = dict(getattr(model, "_training_state", {}) or {})
     write_archive(
         path,
-        {"metadata.json": {"format": FORMAT, "katman_version": __version__},
-         "training.json": state},
+        {
+            "metadata.json": {"format": FORMAT, "katman_version": __version__},
+            "training.json": state,
+        },
         writers,
-    )  # fmt: skip
+    )
 
 
 def read_training_checkpoint(model: Any, path: str | os.PathLike) -> dict[str, Any]:
@@ -53,8 +55,9 @@ def read_training_checkpoint(model: Any, path: str | os.PathLike) -> dict[str, A
     Raises:
         ModelFileError: not a checkpoint, corrupted, or not matching the model.
     """
-    with Archive(path, MEMBERS, ("metadata.json", "training.json", WEIGHTS),
-                 "training checkpoint") as archive:  # fmt: skip
+    with Archive(
+        path, MEMBERS, ("metadata.json", "training.json", WEIGHTS), "training checkpoint"
+    ) as archive:
         metadata = archive.read_json("metadata.json")
         if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
             raise ModelFileError(f"{archive.source} is not a katman training checkpoint.")
@@ -64,16 +67,23 @@ def read_training_checkpoint(model: Any, path: str | os.PathLike) -> dict[str, A
             for k in ("epoch", "step", "shuffle_seed")
         ):
             raise ModelFileError(f"{archive.source}: training.json lacks epoch/step/seed.")
-        assign_from(tensors.TensorIndex(archive.tensor_buffer(WEIGHTS), archive.source),
-                    model_variables(model), f"model {model.name!r}")  # fmt: skip
+        assign_from(
+            tensors.TensorIndex(archive.tensor_buffer(WEIGHTS), archive.source),
+            model_variables(model),
+            f"model {model.name!r}",
+        )
         buffer = archive.tensor_buffer(OPTIMIZER)
         if buffer is not None:
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
-            assign_from(tensors.TensorIndex(buffer, archive.source),
-                        optimizer_variables(model.optimizer), "optimizer")  # fmt: skip
+            assign_from(
+                tensors.TensorIndex(buffer, archive.source),
+                optimizer_variables(model.optimizer),
+                "optimizer",
+            )
         buffer = archive.tensor_buffer(METRICS)
         if buffer is not None and metric_variables(model):
-            assign_from(tensors.TensorIndex(buffer, archive.source), metric_variables(model),
-                        "metrics")  # fmt: skip
+            assign_from(
+                tensors.TensorIndex(buffer, archive.source), metric_variables(model), "metrics"
+            )
         return {k: state[k] for k in ("epoch", "step", "shuffle_seed")}

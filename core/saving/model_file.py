@@ -187,8 +187,9 @@ def compile_config(model: Any) -> dict[str, Any] | None:
 
 
 # -- save ----------------------------------------------------------------------------------
-def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
-               include_optimizer: bool = True) -> None:  # fmt: skip
+def save_model(
+    model: Any, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True
+) -> None:
     """Write ``model`` to a ``.katman`` file: a zip of JSON and safetensors (see
     docs/file-format.md), written to a temporary file and renamed, so an interrupted save
     never damages an existing file.
@@ -239,7 +240,7 @@ def load_model(
     custom_objects: Mapping[str, Any] | None = None,
     compile: bool = True,
     safe_mode: bool = True,
-) -> Any:  # noqa: A002
+) -> Any:
     """Rebuild a model saved with ``model.save``: architecture, weights, and (with
     ``compile``) the compile settings and optimizer state. Classes resolve only through the
     registry (and ``custom_objects``); nothing in the file is executed.
@@ -257,8 +258,17 @@ def load_model(
             return _load(archive, custom_objects, compile)
         except ModelFileError:
             raise
-        except (KatmanError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-                RecursionError, OverflowError, NotImplementedError) as err:  # fmt: skip
+        except (
+            KatmanError,
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            RecursionError,
+            OverflowError,
+            NotImplementedError,
+        ) as err:
             raise ModelFileError(
                 f"Cannot load {archive.source}: {type(err).__name__}: {err}"
             ) from err
@@ -289,8 +299,11 @@ def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: b
     weights = archive.tensor_buffer(WEIGHTS)
     if weights is None:
         raise ModelFileError(f"{archive.source} has no weights ({WEIGHTS}).")
-    assign_from(tensors.TensorIndex(weights, f"{archive.source} [{WEIGHTS}]"),
-                model_variables(model), f"architecture of model {model.name!r}")  # fmt: skip
+    assign_from(
+        tensors.TensorIndex(weights, f"{archive.source} [{WEIGHTS}]"),
+        model_variables(model),
+        f"architecture of model {model.name!r}",
+    )
     settings = archive.read_json("compile.json") if compile else None
     if isinstance(settings, dict):
         settings = dict(settings)
@@ -300,19 +313,21 @@ def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: b
             metrics=_decode(settings.pop("metrics", None), metrics, custom_objects),
             weighted_metrics=_decode(
                 settings.pop("weighted_metrics", None), metrics, custom_objects
-            ),  # fmt: skip
+            ),
             **{
                 k: v
                 for k, v in settings.items()
                 if k in ("loss_weights", "run_eagerly", "jit_compile")
-            },  # fmt: skip
+            },
         )
         state = archive.tensor_buffer(OPTIMIZER)
         if state is not None:
             model.optimizer.build(model.trainable_variables)
-            assign_from(tensors.TensorIndex(state, f"{archive.source} [{OPTIMIZER}]"),
-                        optimizer_variables(model.optimizer),
-                        f"optimizer of model {model.name!r}")  # fmt: skip
+            assign_from(
+                tensors.TensorIndex(state, f"{archive.source} [{OPTIMIZER}]"),
+                optimizer_variables(model.optimizer),
+                f"optimizer of model {model.name!r}",
+            )
     return model
 
 
@@ -364,15 +379,17 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
             buffer = archive.tensor_buffer(WEIGHTS)
             if buffer is None:
                 raise ModelFileError(f"{archive.source} has no weights.")
-            assign_from(tensors.TensorIndex(buffer, f"{archive.source} [{WEIGHTS}]"),
-                        model_variables(model), f"model {model.name!r}")  # fmt: skip
+            assign_from(
+                tensors.TensorIndex(buffer, f"{archive.source} [{WEIGHTS}]"),
+                model_variables(model),
+                f"model {model.name!r}",
+            )
         return
     try:
         data = np.memmap(path, dtype=np.uint8, mode="c") if path.stat().st_size else b""
     except OSError as err:
         raise ModelFileError(f"Cannot open {source}: {err.strerror}.") from None
-    assign_from(tensors.TensorIndex(data, source), model_variables(model),
-                f"model {model.name!r}")  # fmt: skip
+    assign_from(tensors.TensorIndex(data, source), model_variables(model), f"model {model.name!r}")
 
 
 # -- JSON ------------------------------------------------------------------------------------

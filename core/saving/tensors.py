@@ -20,12 +20,20 @@ from katman.errors import ModelFileError
 
 # safetensors dtype names <-> NumPy dtypes (bfloat16 is stored as its raw 16 bits).
 DTYPES = {
-    "F64": np.dtype("float64"), "F32": np.dtype("float32"), "F16": np.dtype("float16"),
-    "I64": np.dtype("int64"), "I32": np.dtype("int32"), "I16": np.dtype("int16"),
-    "I8": np.dtype("int8"), "U64": np.dtype("uint64"), "U32": np.dtype("uint32"),
-    "U16": np.dtype("uint16"), "U8": np.dtype("uint8"), "BOOL": np.dtype("bool"),
+    "F64": np.dtype("float64"),
+    "F32": np.dtype("float32"),
+    "F16": np.dtype("float16"),
+    "I64": np.dtype("int64"),
+    "I32": np.dtype("int32"),
+    "I16": np.dtype("int16"),
+    "I8": np.dtype("int8"),
+    "U64": np.dtype("uint64"),
+    "U32": np.dtype("uint32"),
+    "U16": np.dtype("uint16"),
+    "U8": np.dtype("uint8"),
+    "BOOL": np.dtype("bool"),
     "BF16": np.dtype("uint16"),
-}  # fmt: skip
+}
 CODES = {dtype: code for code, dtype in DTYPES.items() if code != "BF16"}
 MAX_HEADER_BYTES = 64 * 1024 * 1024
 MAX_RANK = 32

@@ -32,8 +32,14 @@ class Lambda(Layer):
         [4.0]
     """
 
-    def __init__(self, function: Any, output_shape: Any = None, mask: Any = None,
-                 arguments: dict[str, Any] | None = None, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        function: Any,
+        output_shape: Any = None,
+        mask: Any = None,
+        arguments: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not callable(function):
             raise TypeError(f"Lambda: `function` must be callable, got {function!r}.")
