@@ -75,7 +75,8 @@ class SeedGenerator:
     ``SeedGenerator`` gives a new seed each call, drawn from a sequence fixed by the
     generator's own ``seed``: two generators made with the same seed yield the same seeds.
 
-    The generator's state is a non-trainable :class:`katman.Variable` (a counter), so a layer
+    The generator's state is a non-trainable :class:`katman.Variable` (its base seed and a
+    counter), so a layer
     that owns one keeps drawing new seeds inside a compiled training step, and saving the
     model saves where the sequence stands. Each seed is a pair of int64 numbers (the
     generator's base and the counter) that every backend's random kernels accept.
@@ -105,9 +106,11 @@ class SeedGenerator:
         self._initial_seed = seed
         self._seed = _default_seed() if seed is None else seed
         self._base = _mix64(self._seed) % _SEED_RANGE
-        # How many seeds this generator has handed out: its whole state.
+        # The whole state, saved with the model: [base seed, seeds handed out so far].
         self.state = Variable(
-            ops.convert_to_tensor(0, "int64"), trainable=False, name=f"{self.name}_state"
+            ops.convert_to_tensor([self._base, 0], "int64"),
+            trainable=False,
+            name=f"{self.name}_state",
         )
 
     @property
@@ -118,13 +121,12 @@ class SeedGenerator:
     @property
     def counter(self) -> int:
         """How many seeds the generator has handed out."""
-        return int(self.state.numpy())
+        return int(self.state.numpy()[1])
 
     def next(self) -> Any:
         """The next seed: an int64 tensor ``[base, counter]``, and the counter advances."""
-        counter = self.state.value
-        seed = ops.stack([ops.convert_to_tensor(self._base, "int64"), counter])
-        self.state.assign(ops.add(counter, 1))
+        seed = ops.add(self.state.value, ops.convert_to_tensor([0, 0], "int64"))  # a copy
+        self.state.assign(ops.add(seed, ops.convert_to_tensor([0, 1], "int64")))
         return seed
 
     def get_config(self) -> dict[str, Any]:

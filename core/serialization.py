@@ -40,7 +40,8 @@ def serialize(obj: Any, kind: str) -> dict[str, Any] | None:
         what = obj if callable(obj) and not hasattr(obj, "get_config") else type(obj)
         raise ValueError(
             f"Cannot serialize {obj!r}: {getattr(what, '__qualname__', what)!r} is not a "
-            f"registered {kind}. Register it from a plugin (registry.add({kind!r}, name, obj))."
+            f"registered {kind}. Decorate it with @katman.saving.register_serializable(), or "
+            f"register it from a plugin (registry.add({kind!r}, name, obj))."
         )
     if entry.load() is obj:
         return {
@@ -107,5 +108,7 @@ def deserialize(config: Any, kind: str, custom_objects: Mapping[str, Any] | None
     if not isinstance(arguments, dict):
         raise ValueError(f"Cannot deserialize {kind} {name!r}: 'config' must be a dict.")
     if hasattr(target, "from_config"):
+        if custom_objects and "custom_objects" in inspect.signature(target.from_config).parameters:
+            return target.from_config(arguments, custom_objects=custom_objects)
         return target.from_config(arguments)
     return target(**arguments)

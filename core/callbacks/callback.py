@@ -124,7 +124,20 @@ class CallbackList(Callback):
 
 
 def _dispatch(hook: str) -> Any:
+    # Every hook gets its logs argument (a dict), as Keras passes it: functions given to
+    # LambdaCallback take it positionally.
+    arity = (
+        1
+        if hook.endswith(
+            ("train_begin", "train_end", "test_begin", "test_end", "predict_begin", "predict_end")
+        )
+        else 2
+    )
+
     def call_all(self: CallbackList, *args: Any) -> None:
+        args = args + ({},) * (arity - len(args))
+        if args[-1] is None:
+            args = (*args[:-1], {})
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
 

@@ -134,7 +134,9 @@ def resolve_metric(identifier: Any, y_true: Any, y_pred: Any, loss: Any = None) 
     if isinstance(found, Metric):
         return found
     if callable(found):
-        wrapper = metrics.get("MeanMetricWrapper")
+        from katman.registry import get_registry
+
+        wrapper = get_registry().load("metric", "MeanMetricWrapper")
         return wrapper(found, name=getattr(found, "__name__", "metric"))
     raise ValueError(f"compile: could not interpret metric {identifier!r}.")
 

@@ -81,6 +81,10 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
     outputs_of: dict[tuple[str, int], list[KerasTensor]] = {}
     pending: list[tuple[str, int, dict]] = []
     for layer_config in layer_configs:
+        if not isinstance(layer_config, dict) or not isinstance(
+            layer_config.get("config", {}), dict
+        ):
+            raise ValueError(f"Each layer of a model config must be an object: {layer_config!r}.")
         name = layer_config.get("name") or layer_config.get("config", {}).get("name")
         if name in created:
             raise ValueError(f"The model config has two layers named {name!r}.")
@@ -125,11 +129,21 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: An
     def resolve(spec: Any) -> Any:
         if isinstance(spec, dict):
             return {k: resolve(v) for k, v in spec.items()}
+        if not isinstance(spec, list) or not spec:
+            raise ValueError(
+                f"The model config's inputs and outputs must be [layer, node, index] "
+                f"references (in lists or dicts); got {spec!r}."
+            )
         if len(spec) == 3 and isinstance(spec[0], str) and isinstance(spec[1], int):
             layer_name, index, position = spec
-            if (layer_name, index) not in outputs_of:
-                raise ValueError(f"The model config refers to unknown layer {layer_name!r}.")
-            return outputs_of[(layer_name, index)][position]
+            produced = outputs_of.get((layer_name, index))
+            if (
+                produced is None
+                or not isinstance(position, int)
+                or not (0 <= position < len(produced))
+            ):
+                raise ValueError(f"The model config refers to unknown tensor {spec!r}.")
+            return produced[position]
         return [resolve(s) for s in spec]
 
     return cls(

@@ -28,7 +28,10 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        if len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs):
+        graph = kwargs.get("inputs", args[0] if args else None), kwargs.get(
+            "outputs", args[1] if len(args) > 1 else None
+        )
+        if all(_is_graph_tensors(part) for part in graph):
             from katman.models.functional import Functional
 
             if not issubclass(cls, Functional):
@@ -137,6 +140,18 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath)
 
+    def get_compile_config(self) -> dict[str, Any]:
+        """What ``compile`` was given, as JSON data (empty if the model is not compiled)."""
+        from katman.saving.model_file import compile_config
+
+        return compile_config(self) or {}
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile the model with settings from ``get_compile_config()``."""
+        from katman.saving.model_file import compile_from_config
+
+        compile_from_config(self, config)
+
     def to_json(self, **kwargs: Any) -> str:
         """The architecture as JSON (``katman.models.model_from_json`` rebuilds it)."""
         from katman.saving.model_file import model_to_json
@@ -188,6 +203,17 @@ def _constructor_arguments(cls: type, args: tuple, kwargs: dict) -> dict[str, An
     except (TypeError, ValueError):
         return None
     return arguments
+
+
+def _is_graph_tensors(value: Any) -> bool:
+    """Whether ``value`` is symbolic tensors (alone, or in a non-empty list or dict)."""
+    if isinstance(value, KerasTensor):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        _is_graph_tensors(v) for v in value
+    )
 
 
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}

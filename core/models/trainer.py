@@ -70,6 +70,7 @@ class Trainer:
         from katman import optimizers
 
         self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
         output_names = self._output_names_for_compile()
         self._compile_loss = (
             CompileLoss(loss, loss_weights, output_names) if loss is not None else None
@@ -351,10 +352,16 @@ class Trainer:
             params={"epochs": epochs, "steps": steps, "verbose": verbose},
         )
         self.stop_training = False
-        if isinstance(data, ArrayBatches) and data.num_batches:
-            # Build everything now (model, optimizer slots, metrics), so that callbacks
-            # such as BackupAndRestore find the complete state in on_train_begin.
-            self._prepare(next(iter(data)), training=True)
+        # Build everything now (model, optimizer slots, metrics), so that callbacks such as
+        # BackupAndRestore find the complete state in on_train_begin. A dataset that can be
+        # iterated again gives its first batch for it; a one-shot generator cannot.
+        first = None
+        if isinstance(data, ArrayBatches):
+            first = next(iter(data)) if data.num_batches else None
+        elif not data._one_shot:
+            first = next(iter(data), None)
+        if first is not None:
+            self._prepare(first, training=True)
         # Where training stands; BackupAndRestore may move it forward in on_train_begin.
         self._training_state = {
             "epoch": initial_epoch,

@@ -26,6 +26,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "optimizers": "katman.plugins.optimizers",
     "schedules": "katman.plugins.schedules",
     "callbacks": "katman.plugins.callbacks",
+    "callbacks.saving": "katman.plugins.callbacks_saving",
     "layers": "katman.plugins.layers.plugin",
 }
 

@@ -35,6 +35,9 @@ MODEL_MEMBERS = (
 )
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 200
+# How JSON members may be compressed: stored, or deflated (nothing else, so any zip reader
+# in any language reads them).
+JSON_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 
 
@@ -112,7 +115,7 @@ class Archive:
         except ModelFileError:
             self.close()
             raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as err:
+        except Exception as err:  # zipfile reports damage with many exception types
             self.close()
             raise ModelFileError(f"{self.source} is not a valid zip archive ({err}).") from None
 
@@ -120,6 +123,8 @@ class Archive:
         members: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             name = info.filename
+            if info.orig_filename != name:  # zipfile cuts names at a NUL byte
+                raise self._error(f"member name {info.orig_filename!r} holds a NUL byte")
             if name in members:
                 raise self._error(f"member {name!r} appears twice")
             if name not in self._allowed:
@@ -137,6 +142,11 @@ class Archive:
                     f"member {name!r} declares {info.file_size} bytes, over the "
                     f"{MAX_JSON_BYTES}-byte limit for JSON"
                 )
+            if name in JSON_MEMBERS and info.compress_type not in JSON_METHODS:
+                raise self._error(
+                    f"member {name!r} uses compression method {info.compress_type}; JSON "
+                    "members are stored or deflated"
+                )
             if name in TENSOR_MEMBERS and (
                 info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size
             ):
@@ -151,19 +161,25 @@ class Archive:
         return ModelFileError(f"{self.source} is refused: {problem}.")
 
     def read_json(self, name: str) -> Any:
-        """A JSON member, inflated at most to the size limit and parsed with a depth limit."""
+        """A JSON member, inflated at most to its declared size (itself at most the size
+        limit, checked when opening) and parsed with a depth limit and no duplicate keys."""
         info = self.members.get(name)
         if info is None:
             return None
         try:
             with self._zip.open(info) as stream:
-                data = stream.read(MAX_JSON_BYTES + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as err:
+                # Inflating stops at the declared size: an understated size ends in a
+                # checksum error after at most that many bytes, never in a bomb.
+                data = stream.read(info.file_size + 1)
+        except Exception as err:  # zlib, zipfile and I/O errors: a damaged member
             raise self._error(f"member {name!r} cannot be read ({err})") from None
-        if len(data) > MAX_JSON_BYTES:
-            raise self._error(f"member {name!r} inflates past {MAX_JSON_BYTES} bytes")
+        if len(data) != info.file_size:
+            raise self._error(
+                f"member {name!r} inflates to {len(data)} bytes, not the {info.file_size} "
+                "it declares"
+            )
         try:
-            value = json.loads(data.decode("utf-8"))
+            value = json.loads(data.decode("utf-8"), object_pairs_hook=unique_keys)
         except (UnicodeDecodeError, ValueError, RecursionError) as err:
             raise self._error(f"member {name!r} is not valid JSON ({err})") from None
         if _depth(value) > MAX_JSON_DEPTH:
@@ -177,15 +193,26 @@ class Archive:
         if info is None:
             return None
         if self._map is None:
-            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_COPY)
+            try:
+                self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_COPY)
+            except (OSError, ValueError) as err:
+                raise self._error(f"it cannot be mapped into memory ({err})") from None
         total = len(self._map)
         start = info.header_offset
         if start + _LOCAL_HEADER.size > total:
             raise self._error(f"member {name!r} lies outside the file (truncated?)")
         fields = _LOCAL_HEADER.unpack_from(self._map, start)
-        if fields[0] != b"PK\x03\x04":
+        name_start = start + _LOCAL_HEADER.size
+        if (
+            fields[0] != b"PK\x03\x04"
+            or fields[3] != zipfile.ZIP_STORED
+            or fields[2] & 0x1
+            or bytes(self._map[name_start : name_start + fields[9]]) != info.orig_filename.encode()
+        ):
+            # A local header that disagrees with the central directory (name, method,
+            # encryption) would make readers that trust one or the other see different data.
             raise self._error(f"member {name!r} has a damaged local header")
-        begin = start + _LOCAL_HEADER.size + fields[9] + fields[10]
+        begin = name_start + fields[9] + fields[10]
         end = begin + info.file_size
         if end > total:
             raise self._error(
@@ -209,6 +236,21 @@ class Archive:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook``: a dict, refusing a key given twice (readers
+    disagree on which one wins, so a file could mean different things to different tools).
+
+    Raises:
+        ValueError: a duplicate key.
+    """
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"key {twice!r} appears twice in one object")
+    return value
 
 
 def _depth(value: Any, level: int = 0) -> int:

@@ -22,6 +22,7 @@ from katman.saving.model_file import (
 )
 
 FORMAT = "katman-training-checkpoint"
+FORMAT_VERSION = 1
 METRICS = "metrics.safetensors"
 MEMBERS = ("metadata.json", "training.json", WEIGHTS, OPTIMIZER, METRICS)
 
@@ -41,7 +42,11 @@ def write_training_checkpoint(model: Any, path: str | os.PathLike) -> None:
     write_archive(
         path,
         {
-            "metadata.json": {"format": FORMAT, "katman_version": __version__},
+            "metadata.json": {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "katman_version": __version__,
+            },
             "training.json": state,
         },
         writers,
@@ -61,6 +66,11 @@ def read_training_checkpoint(model: Any, path: str | os.PathLike) -> dict[str, A
         metadata = archive.read_json("metadata.json")
         if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
             raise ModelFileError(f"{archive.source} is not a katman training checkpoint.")
+        if metadata.get("format_version") != FORMAT_VERSION:
+            raise ModelFileError(
+                f"{archive.source} has checkpoint format version "
+                f"{metadata.get('format_version')!r}; this katman reads {FORMAT_VERSION}."
+            )
         state = archive.read_json("training.json")
         if not isinstance(state, dict) or not all(
             isinstance(state.get(k), int) and not isinstance(state.get(k), bool)

@@ -8,18 +8,23 @@ one backend loads on any other.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import inspect
 import json
 import os
+import re
+import stat
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from katman import ops
+from katman import ops, serialization
 from katman._version import __version__
-from katman.errors import KatmanError, ModelFileError
+from katman.errors import ModelFileError, UnknownNameError
 from katman.saving import tensors
 from katman.saving.archive import Archive, atomic_write, write_archive
 
@@ -27,12 +32,21 @@ FORMAT = "katman"
 FORMAT_VERSION = 1
 WEIGHTS = "model.weights.safetensors"
 OPTIMIZER = "optimizer.safetensors"
+WEIGHTS_SUFFIX = ".weights.safetensors"
+# When this process began saving: temporaries last written before it (and not for
+# STALE_AFTER seconds) belong to saves that were killed. See remove_stale_temporaries.
+_FIRST_USE = time.time()
+STALE_AFTER = 60.0
 
 
 # -- which variables, under which names --------------------------------------------------
 def model_variables(model: Any) -> dict[str, Any]:
     """The model's state (weights and seed generators' state) by stable path:
-    ``model/<tracked layer name>/.../<index>``.
+    ``model/<child name>/.../<index>``, where a child's name is the attribute that holds it in
+    a subclassed layer or model, and in a Sequential or functional model (whose layers are
+    known by names often generated from a process-wide counter) its class name in snake case,
+    numbered in order as Keras does: ``dense``, ``dense_1``, ... So another instance of the
+    same architecture, made in any process, finds its weights under the same paths.
 
     Raises:
         ValueError: two layers tracked under the same name in one parent.
@@ -53,8 +67,15 @@ def model_variables(model: Any) -> dict[str, Any]:
         for index, variable in enumerate(own):
             if id(variable) not in seen_variables:
                 seen_variables.add(id(variable))
-                found[f"{path}/{index}"] = variable
-        names = layer._tracked_layer_names
+                key = f"{path}/{index}"
+                if key in found:  # a child name holding "/" can spell another's path
+                    raise ValueError(
+                        f"Two variables of model {model.name!r} would be stored as {key!r}; "
+                        "rename the attributes or dict keys holding layers whose names "
+                        "contain '/'."
+                    )
+                found[key] = variable
+        names = _child_names(layer)
         if len(set(names)) != len(names):
             duplicate = next(n for n in names if names.count(n) > 1)
             raise ValueError(
@@ -66,6 +87,25 @@ def model_variables(model: Any) -> dict[str, Any]:
 
     visit(model, "model")
     return found
+
+
+def _child_names(layer: Any) -> list[str]:
+    from katman.losses.loss import _snake
+    from katman.models.functional import Functional
+    from katman.models.sequential import Sequential
+
+    if not isinstance(layer, (Functional, Sequential)):
+        return list(layer._tracked_layer_names)
+    names: list[str] = []
+    counts: dict[str, int] = {}
+    for child in layer._tracked_layers:
+        base = _snake(type(child).__name__)
+        name = base
+        while name in names:
+            counts[base] = counts.get(base, 0) + 1
+            name = f"{base}_{counts[base]}"
+        names.append(name)
+    return names
 
 
 def optimizer_variables(optimizer: Any) -> dict[str, Any]:
@@ -169,6 +209,9 @@ def compile_config(model: Any) -> dict[str, Any] | None:
         try:
             return namespace.serialize(value)
         except ValueError as err:
+            if inspect.isfunction(value):  # a user function, registered as a "function"
+                with contextlib.suppress(ValueError):
+                    return serialization.serialize(value, "function")
             raise ValueError(
                 f"Cannot save the compile settings of model {model.name!r}: the {what} "
                 f"{value!r} is not registered ({err}). Register it with "
@@ -187,12 +230,43 @@ def compile_config(model: Any) -> dict[str, Any] | None:
 
 
 # -- save ----------------------------------------------------------------------------------
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries that killed saves of ``path`` left next to it.
+
+    A save writes ``.<name>.<random>.tmp`` in the target's folder and renames it over the
+    target; the temporary outlives the save only when its process is killed. One is stale
+    when it was last written before this process began saving and at least
+    ``STALE_AFTER`` seconds ago: a save still running in another process keeps writing its
+    temporary until its final flush, so it is never taken for stale. Only plain files
+    matching the pattern exactly are removed. Returns the paths removed.
+    """
+    target = Path(path)
+    pattern = re.compile(re.escape(f".{target.name}.") + r"[A-Za-z0-9_]{8}\.tmp")
+    deadline = min(_FIRST_USE, time.time() - STALE_AFTER)
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < deadline:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
 def save_model(
     model: Any, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True
 ) -> None:
     """Write ``model`` to a ``.katman`` file: a zip of JSON and safetensors (see
     docs/file-format.md), written to a temporary file and renamed, so an interrupted save
-    never damages an existing file.
+    never damages an existing file. A killed save leaves its temporary
+    (``.<name>.<random>.tmp``, next to the file) behind; a later save of the same path
+    removes it (see :func:`remove_stale_temporaries`).
 
     Raises:
         ValueError: the path does not end in ``.katman``, or part of the model (a layer,
@@ -231,6 +305,7 @@ def save_model(
         json_members["compile.json"] = compile_config(model)
         if model.optimizer is not None and model.optimizer.built:
             writers[OPTIMIZER] = _tensor_writer(optimizer_variables(model.optimizer))
+    remove_stale_temporaries(path)
     write_archive(path, json_members, writers)
 
 
@@ -253,35 +328,47 @@ def load_model(
         raise ValueError(
             "load_model: katman has no unsafe mode; model files never carry code to run."
         )
-    with Archive(filepath) as archive:
+    try:
+        archive = Archive(filepath)
+    except ModelFileError as err:
+        raise ModelFileError(f"{err}{_format_hint(filepath)}") from None
+    with archive:
         try:
             return _load(archive, custom_objects, compile)
         except ModelFileError:
             raise
-        except (
-            KatmanError,
-            ValueError,
-            TypeError,
-            KeyError,
-            IndexError,
-            AttributeError,
-            RecursionError,
-            OverflowError,
-            NotImplementedError,
-        ) as err:
+        except Exception as err:
+            # Whatever a hostile or damaged file makes the rebuilding fail with (a layer's
+            # ValueError, a framework's RuntimeError or out-of-memory error, ...) is a
+            # problem of the file: the caller gets katman's error and no model.
             raise ModelFileError(
                 f"Cannot load {archive.source}: {type(err).__name__}: {err}"
             ) from err
 
 
-def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: bool) -> Any:
-    from katman import layers, losses, metrics, optimizers
+def _format_hint(filepath: str | os.PathLike) -> str:
+    name = os.fspath(filepath)
+    if name.endswith(WEIGHTS_SUFFIX):
+        return (
+            " It looks like a weights file: build the model, then call "
+            "model.load_weights() with it."
+        )
+    if name.endswith((".keras", ".h5", ".hdf5")):
+        return " katman reads its own .katman files, not Keras's .keras or HDF5 files."
+    return ""
 
+
+def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: bool) -> Any:
     metadata = archive.read_json("metadata.json")
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelFileError(f"{archive.source} is not a katman model (no katman metadata).")
     version = metadata.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(
+            f"{archive.source}: metadata.json's format_version must be a positive integer, "
+            f"got {version!r}."
+        )
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{archive.source} has format version {version!r}; this katman reads up to "
             f"{FORMAT_VERSION}. Upgrade katman to load it."
@@ -290,9 +377,12 @@ def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: b
     if not isinstance(config, dict):
         raise ModelFileError(f"{archive.source}: config.json must hold a JSON object.")
     build = config.pop("build_config", None)
-    model = layers.deserialize(config, custom_objects=custom_objects)
-    if not hasattr(model, "compile"):
-        raise ModelFileError(f"{archive.source} holds a {type(model).__name__}, not a model.")
+    if build is not None and not isinstance(build, dict):
+        raise ModelFileError(f"{archive.source}: config.json's build_config must be an object.")
+    model = _model_from_config(config, custom_objects)
+    if not isinstance(model, _model_class()):
+        what = model.__name__ if isinstance(model, type) else type(model).__name__
+        raise ModelFileError(f"{archive.source} holds a {what}, not a model.")
     if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
         shape = build["input_shape"]
         model.build(tuple(shape) if _is_shape(shape) else [tuple(s) for s in shape])
@@ -305,21 +395,9 @@ def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: b
         f"architecture of model {model.name!r}",
     )
     settings = archive.read_json("compile.json") if compile else None
-    if isinstance(settings, dict):
-        settings = dict(settings)
-        model.compile(
-            optimizer=optimizers.deserialize(settings.pop("optimizer"), custom_objects),
-            loss=_decode(settings.pop("loss", None), losses, custom_objects),
-            metrics=_decode(settings.pop("metrics", None), metrics, custom_objects),
-            weighted_metrics=_decode(
-                settings.pop("weighted_metrics", None), metrics, custom_objects
-            ),
-            **{
-                k: v
-                for k, v in settings.items()
-                if k in ("loss_weights", "run_eagerly", "jit_compile")
-            },
-        )
+    if compile and "compile.json" in archive.members:
+        _check_compile_settings(settings, archive.source)
+        compile_from_config(model, settings, custom_objects)
         state = archive.tensor_buffer(OPTIMIZER)
         if state is not None:
             model.optimizer.build(model.trainable_variables)
@@ -331,11 +409,101 @@ def _load(archive: Archive, custom_objects: Mapping[str, Any] | None, compile: b
     return model
 
 
+def _model_class() -> type:
+    from katman.models.model import Model
+
+    return Model
+
+
+# Metric names ``compile`` resolves from the loss and the shapes, not from the registry.
+_SHAPE_DEPENDENT_METRICS = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def _check_compile_settings(settings: Any, source: str) -> None:
+    """compile.json is an object naming an optimizer; its metric names are registered ones
+    (``compile`` resolves them only at the first ``fit``, so a file could otherwise name
+    anything there).
+
+    Raises:
+        ModelFileError: anything else.
+    """
+    from katman.registry import get_registry
+
+    if not isinstance(settings, dict) or not isinstance(settings.get("optimizer"), (str, dict)):
+        raise ModelFileError(
+            f"{source}: compile.json must be an object naming an optimizer, got "
+            f"{str(settings)[:100]!r}."
+        )
+    registry = get_registry()
+
+    def check(value: Any) -> None:
+        if isinstance(value, str):
+            if value not in _SHAPE_DEPENDENT_METRICS and registry.find("metric", value) is None:
+                raise ModelFileError(f"{source}: compile.json names unknown metric {value!r}.")
+        elif isinstance(value, (list, dict)):
+            for item in value.values() if isinstance(value, dict) else value:
+                if not (isinstance(item, dict) and "class_name" in item):
+                    check(item)
+
+    for key in ("metrics", "weighted_metrics"):
+        check(settings.get(key))
+
+
+def compile_from_config(
+    model: Any, config: Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None
+) -> None:
+    """Compile ``model`` with the settings :func:`compile_config` returned.
+
+    Raises:
+        ValueError: an unknown optimizer, loss or metric (``UnknownNameError``).
+    """
+    from katman import losses, metrics, optimizers
+
+    settings = dict(config)
+    if "optimizer" not in settings:
+        raise ValueError(f"compile settings {sorted(settings)} lack an 'optimizer'.")
+    kept = ("loss_weights", "run_eagerly", "jit_compile")
+    model.compile(
+        optimizer=optimizers.deserialize(settings.pop("optimizer"), custom_objects),
+        loss=_decode(settings.pop("loss", None), losses, custom_objects),
+        metrics=_decode(settings.pop("metrics", None), metrics, custom_objects),
+        weighted_metrics=_decode(settings.pop("weighted_metrics", None), metrics, custom_objects),
+        **{k: v for k, v in settings.items() if k in kept},
+    )
+
+
+def _model_from_config(config: dict[str, Any], custom_objects: Mapping[str, Any] | None) -> Any:
+    """``layers.deserialize(config)``, except that ``custom_objects`` also reaches the model
+    class's ``from_config``, so that the layers inside the model resolve through them too
+    (``serialization.deserialize`` does not pass them on)."""
+    from katman import layers
+    from katman.registry import get_registry
+
+    name = config.get("registered_name") or config.get("class_name")
+    if custom_objects and isinstance(name, str) and isinstance(config.get("config"), dict):
+        target = custom_objects.get(name) or custom_objects.get(config.get("class_name"))
+        if target is None:
+            target = get_registry().load("layer", name)
+        from_config = getattr(target, "from_config", None)
+        if (
+            inspect.isclass(target)
+            and from_config is not None
+            and "custom_objects" in inspect.signature(from_config).parameters
+        ):
+            return from_config(dict(config["config"]), custom_objects=custom_objects)
+    return layers.deserialize(config, custom_objects=custom_objects)
+
+
 def _decode(value: Any, namespace: Any, custom_objects: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, list):
         return [_decode(v, namespace, custom_objects) for v in value]
+    if isinstance(value, dict) and value.get("class_name") == serialization.FUNCTION:
+        try:
+            return namespace.deserialize(value, custom_objects)
+        except UnknownNameError:  # a user function registered with register_serializable
+            return serialization.deserialize(value, "function", custom_objects)
     if isinstance(value, dict) and "class_name" in value:
         return namespace.deserialize(value, custom_objects)
     if isinstance(value, dict):
@@ -356,12 +524,13 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
         ValueError: another suffix, or the model is not built.
     """
     path = Path(filepath)
-    if not path.name.endswith(".weights.safetensors"):
-        raise ValueError(f"save_weights: {str(path)!r} must end in '.weights.safetensors'.")
+    if not path.name.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(f"save_weights: {str(path)!r} must end in '{WEIGHTS_SUFFIX}'.")
     if path.exists() and not overwrite:
         raise FileExistsError(f"save_weights: {str(path)!r} exists and overwrite=False.")
     if not model.built:
         raise ValueError(f"save_weights: model {model.name!r} is not built yet.")
+    remove_stale_temporaries(path)
     with atomic_write(path) as temporary, open(temporary, "wb") as stream:
         _tensor_writer(model_variables(model))(stream)
 
@@ -374,6 +543,10 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
     """
     path = Path(filepath)
     source = f"weights file {str(path)!r}"
+    if not path.name.endswith(WEIGHTS_SUFFIX) and path.suffix != ".katman":
+        raise ModelFileError(
+            f"load_weights: {str(path)!r} must end in '{WEIGHTS_SUFFIX}' (or '.katman')."
+        )
     if path.suffix == ".katman":
         with Archive(path) as archive:
             buffer = archive.tensor_buffer(WEIGHTS)
@@ -404,21 +577,22 @@ def model_from_json(json_string: str, custom_objects: Mapping[str, Any] | None =
     Raises:
         ModelFileError: not JSON, or not a registered model architecture.
     """
-    from katman import layers
 
     try:
         config = json.loads(json_string)
         if not isinstance(config, dict):
             raise ValueError("expected a JSON object")
         build = config.pop("build_config", None)
-        model = layers.deserialize(config, custom_objects=custom_objects)
+        model = _model_from_config(config, custom_objects)
+        if not isinstance(model, _model_class()):
+            raise ValueError(f"the JSON describes a {type(model).__name__}, not a model")
         if not model.built and isinstance(build, dict) and build.get("input_shape"):
             shape = build["input_shape"]
             model.build(tuple(shape) if _is_shape(shape) else [tuple(s) for s in shape])
         return model
     except ModelFileError:
         raise
-    except (KatmanError, ValueError, TypeError, KeyError, RecursionError) as err:
+    except Exception as err:  # as in load_model: any failure to rebuild is the JSON's
         raise ModelFileError(
             f"Cannot build a model from JSON: {type(err).__name__}: {err}"
         ) from err

@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 
 from katman.errors import ModelFileError
+from katman.saving.archive import unique_keys
 
 # safetensors dtype names <-> NumPy dtypes (bfloat16 is stored as its raw 16 bits).
 DTYPES = {
@@ -98,7 +99,9 @@ class TensorIndex:
         if length > MAX_HEADER_BYTES or 8 + length > size:
             raise self._error(f"its header claims {length} bytes but the data has {size - 8}")
         try:
-            header = json.loads(bytes(buffer[8 : 8 + length]).decode("utf-8"))
+            header = json.loads(
+                bytes(buffer[8 : 8 + length]).decode("utf-8"), object_pairs_hook=unique_keys
+            )
         except (UnicodeDecodeError, ValueError, RecursionError) as err:
             raise self._error(f"its header is not valid JSON ({err})") from None
         if not isinstance(header, dict):

@@ -16,6 +16,9 @@ def set_random_seed(seed: int) -> None:
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"set_random_seed: seed must be a non-negative int, got {seed!r}.")
+    from katman.backend import get_backend
+
+    get_backend()  # importing a framework may draw from NumPy's generator (jax does): first
     random.seed(seed)
     np.random.seed(seed % 2**32)
     from katman import random as katman_random

@@ -21,8 +21,17 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(a % ndim if ndim else a for a in axis)
 
 
-def _shape(shape: Any) -> list[int]:
-    return [shape] if isinstance(shape, int) else [int(n) for n in shape]
+def _shape(shape: Any) -> Any:
+    """A shape as ints; sizes known only when a traced function runs (``ops.shape`` of a
+    batch inside ``tf.function``) stay tensors, stacked into a shape tensor."""
+    if tf.is_tensor(shape):
+        return shape
+    if isinstance(shape, int):
+        return [shape]
+    dims = [n if tf.is_tensor(n) else int(n) for n in shape]
+    if any(tf.is_tensor(n) for n in dims):
+        return tf.stack([tf.cast(n, tf.int32) for n in dims])
+    return dims
 
 
 def _pad_pairs(pad_width: Any, ndim: int) -> list[list[int]]:

@@ -1,0 +1,245 @@
+"""katman against the raw framework and Keras 3 on the same backend: training steps
+(``fit``, ``train_on_batch``), ``predict``, start-up and peak memory, for an MLP and the classic
+MNIST convnet.
+
+Every measurement runs in a fresh process (``benchmarks/worker.py``); the three variants
+alternate (katman, raw, Keras, then the next round in rotated order), and the table shows
+the median of the rounds and the ratios katman/raw and katman/Keras. Usage::
+
+    python -m benchmarks --backend torch            # a few minutes on 2 cores
+    python -m benchmarks --backend jax --quick      # a smoke run, about a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.worker import MARKER
+from benchmarks.workload import BATCH_SIZE, DEFAULT_PLANS, MODELS, QUICK_PLANS, Plan
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("torch", "jax", "tensorflow")
+VARIANTS = ("katman", "raw", "keras")
+JOBS = ("startup", *MODELS)
+MODEL_TITLES = {"mlp": "MLP", "convnet": "convnet"}
+#: (job, result key, row title, scale to the unit in the title)
+ROWS: list[tuple[str, str, str, float]] = []
+for _model in MODELS:
+    _title = MODEL_TITLES[_model]
+    ROWS += [
+        (_model, "fit_step", f"{_title} fit, ms/step", 1000.0),
+        (_model, "train_on_batch", f"{_title} train_on_batch, ms/call", 1000.0),
+        (_model, "predict", f"{_title} predict {{samples}} samples, ms", 1000.0),
+        (_model, "first_epoch", f"{_title} first fit epoch (incl. compile), ms", 1000.0),
+        (_model, "peak_rss_mb", f"{_title} job peak RSS, MB", 1.0),
+    ]
+ROWS += [
+    ("startup", "startup", "start-up: import + build both models, ms", 1000.0),
+    ("startup", "peak_rss_mb", "start-up peak RSS, MB", 1.0),
+]
+#: environment variables that ``--threads`` sets in every variant's process
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+def child_env(backend: str, threads: int | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["KATMAN_BACKEND"] = backend
+    env["KERAS_BACKEND"] = backend
+    if threads:
+        env.update({name: str(threads) for name in THREAD_VARIABLES})
+        # XLA's CPU client (jax): the size of its intra-op pool, and no Eigen threads at 1.
+        eigen = "true" if threads > 1 else "false"
+        env["XLA_FLAGS"] = (
+            f"--xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={threads}"
+        )
+    return env
+
+
+def run_job(job: dict[str, Any], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """One measurement in a fresh process; its JSON result."""
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", json.dumps(job)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    for line in reversed(process.stdout.splitlines()):
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER) :])
+    raise RuntimeError(
+        f"benchmark job {job['variant']}/{job['job']} on {job['backend']} failed "
+        f"(exit status {process.returncode}):\n{process.stderr[-3000:]}"
+    )
+
+
+def collect(
+    backend: str, plans: dict[str, Plan], repeats: int, threads: int | None, timeout: float
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Run every job ``repeats`` times, the variants alternating; results per (job, variant)."""
+    env = child_env(backend, threads)
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for round_index in range(repeats):
+        shift = round_index % len(VARIANTS)
+        order = VARIANTS[shift:] + VARIANTS[:shift]
+        for job_name in JOBS:
+            for variant in order:
+                job = {"variant": variant, "backend": backend, "job": job_name}
+                if job_name in plans:
+                    job["plan"] = plans[job_name].to_json()
+                start = time.perf_counter()
+                result = run_job(job, env, timeout)
+                print(
+                    f"  round {round_index + 1}/{repeats}: {job_name:8s} {variant:7s} "
+                    f"{time.perf_counter() - start:5.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                results.setdefault((job_name, variant), []).append(result)
+    return results
+
+
+def check(results: dict[tuple[str, str], list[dict[str, Any]]], backend: str) -> list[str]:
+    """Sanity checks: each variant loaded only what it should, and the three computed the
+    same initial loss from the same weights. Returns the lines to print."""
+    allowed = {"katman": {"katman", backend}, "raw": {backend}}
+    problems = []
+    for (job_name, variant), runs in results.items():
+        loaded = set(runs[0]["loaded"])
+        if variant in allowed and not loaded <= allowed[variant]:
+            problems.append(f"{variant}/{job_name} loaded {sorted(loaded - allowed[variant])}")
+    if problems:
+        raise RuntimeError("variants loaded modules they should not: " + "; ".join(problems))
+    lines = []
+    for model in MODELS:
+        losses = {v: results[(model, v)][0]["initial_loss"] for v in VARIANTS}
+        spread = max(losses.values()) - min(losses.values())
+        verdict = "same" if spread < 1e-4 * max(losses.values()) else "DIFFERENT (check weights)"
+        shown = ", ".join(f"{v} {loss:.6f}" for v, loss in losses.items())
+        lines.append(f"initial loss, {MODEL_TITLES[model]}: {shown} -> {verdict}")
+    return lines
+
+
+def table(
+    results: dict[tuple[str, str], list[dict[str, Any]]], backend: str, plans: dict[str, Plan]
+) -> list[str]:
+    """The Markdown table of medians and ratios; ``max/min`` is the largest ratio between
+    the slowest and the fastest round of one variant (how noisy the row was)."""
+    lines = [
+        f"| measurement | katman | raw {backend} | Keras 3 | katman/raw | katman/Keras | max/min |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for job_name, key, title, scale in ROWS:
+        values = {v: [r[key] * scale for r in results[(job_name, v)]] for v in VARIANTS}
+        medians = {v: statistics.median(found) for v, found in values.items()}
+        spread = max(max(found) / min(found) if min(found) else 1.0 for found in values.values())
+        samples = plans[job_name].predict_samples if job_name in plans else 0
+        cells = [title.format(samples=f"{samples:,}")]
+        cells += [_number(medians[v]) for v in VARIANTS]
+        cells += [
+            f"{medians['katman'] / medians[other]:.2f}" if medians[other] else "n/a"
+            for other in ("raw", "keras")
+        ]
+        cells.append(f"{spread:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _number(value: float) -> str:
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _version(distribution: str) -> str:
+    for name in (distribution, f"{distribution}-cpu"):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+def header(
+    backend: str, plans: dict[str, Plan], repeats: int, threads: int | None, load: list[float]
+) -> list[str]:
+    versions = ", ".join(f"{d} {_version(d)}" for d in (backend, "keras", "katman"))
+    plan_text = "; ".join(
+        f"{MODEL_TITLES[m]}: fit {p.epochs} epochs x {p.steps} steps (first left out), "
+        f"train_on_batch {p.batches} calls after {p.warmup}, predict {p.predict_samples:,}"
+        for m, p in plans.items()
+    )
+    return [
+        f"katman training benchmark, backend {backend}, "
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        f"{versions}; Python {platform.python_version()}; {os.cpu_count()} CPUs; "
+        f"load average {load[0]:.2f} before",
+        f"batch {BATCH_SIZE}; {plan_text}; median of {repeats} interleaved rounds; "
+        f"threads: {threads or 'framework defaults'}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--backend", choices=BACKENDS, required=True)
+    parser.add_argument("--quick", action="store_true", help="tiny step counts: a smoke run")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="rounds of each job (default 3, 1 with --quick)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="set OMP/MKL/TF thread counts in every variant (default: framework defaults)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write every result here")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per job")
+    args = parser.parse_args(argv)
+    plans = QUICK_PLANS if args.quick else DEFAULT_PLANS
+    repeats = args.repeats or (1 if args.quick else 3)
+    if repeats < 1:
+        parser.error("--repeats must be at least 1")
+    load_before = list(os.getloadavg())
+    start = time.perf_counter()
+    results = collect(args.backend, plans, repeats, args.threads, args.timeout)
+    elapsed = time.perf_counter() - start
+    load_after = list(os.getloadavg())
+    thread_info = results[("mlp", "raw")][0]["threads"]
+    lines = header(args.backend, plans, repeats, args.threads, load_before)
+    lines += table(results, args.backend, plans)
+    lines += check(results, args.backend)
+    lines.append(
+        f"framework threading: {thread_info or 'XLA defaults (all cores)'}; "
+        f"load average {load_after[0]:.2f} after; {elapsed:.0f} s in all"
+    )
+    print("\n".join(lines))
+    if args.json is not None:
+        serial = {f"{job}/{variant}": runs for (job, variant), runs in results.items()}
+        meta = {
+            "backend": args.backend,
+            "plans": {m: p.to_json() for m, p in plans.items()},
+            "repeats": repeats,
+            "threads": args.threads,
+            "load_before": load_before,
+            "load_after": load_after,
+        }
+        args.json.write_text(
+            json.dumps({"meta": meta, "lines": lines, "results": serial}, indent=1)
+        )

@@ -1,0 +1,74 @@
+"""One measurement in a fresh process; the parent (``python -m benchmarks``) starts it as::
+
+    python -m benchmarks.worker '{"variant": "katman", "backend": "torch", "job": "mlp",
+                                  "plan": {...}}'
+
+``job`` is ``"startup"`` (import and build both models) or a model name (build, compile,
+then time ``fit``, ``train_on_batch`` and ``predict``). The result is one JSON line on stdout,
+after :data:`MARKER`, with the peak resident set of the process and the frameworks it loaded.
+Only the standard library is imported before the clock starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+MARKER = "BENCHMARK-RESULT "
+#: variant -> (module under benchmarks/, keyword arguments its functions take)
+VARIANTS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
+    backend: {
+        "katman": ("keras_side", {"library": "katman"}),
+        "raw": (f"raw_{backend}", {}),
+        "keras": ("keras_side", {"library": "keras"}),
+    }
+    for backend in ("torch", "jax", "tensorflow")
+}
+WATCHED_MODULES = ("torch", "jax", "tensorflow", "keras", "katman")
+
+
+def thread_settings() -> dict[str, Any]:
+    """The threading the framework in this process runs with (defaults are left alone)."""
+    settings: dict[str, Any] = {}
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        settings["torch_threads"] = torch.get_num_threads()
+        settings["torch_interop_threads"] = torch.get_num_interop_threads()
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        settings["tf_intra_op_threads"] = threading.get_intra_op_parallelism_threads()
+        settings["tf_inter_op_threads"] = threading.get_inter_op_parallelism_threads()
+    return settings
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    start = time.perf_counter()
+    name, kwargs = VARIANTS[job["backend"]][job["variant"]]
+    module = importlib.import_module(f"benchmarks.{name}")
+    if job["job"] == "startup":
+        module.startup(**kwargs)
+        result: dict[str, Any] = {"startup": time.perf_counter() - start}
+    else:
+        from benchmarks import workload
+
+        model = job["job"]
+        runner = module.Runner(model=model, weights=workload.initial_weights(model), **kwargs)
+        result = workload.measure(model, workload.Plan(**job["plan"]), runner)
+    # Linux reports kilobytes (macOS bytes: this harness targets Linux).
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["loaded"] = [m for m in WATCHED_MODULES if m in sys.modules]
+    result["threads"] = thread_settings()
+    return result
+
+
+def main() -> None:
+    result = run(json.loads(sys.argv[1]))
+    print(MARKER + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""What every variant of the training benchmark runs: the models, the data, the initial
+weights and the step counts, defined once so that katman, the raw framework and Keras 3 all
+train the same function on the same arrays.
+
+Only NumPy is imported here: a variant's process imports its own framework and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+BATCH_SIZE = 128
+LEARNING_RATE = 1e-3
+#: Keras's epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, and
+#: Adam adds it to the root of the second moment.
+EPSILON = 1e-7
+BETA_1, BETA_2 = 0.9, 0.999
+NUM_CLASSES = 10
+MODELS = ("mlp", "convnet")
+#: Input shape of one sample, per model (channels last, as Keras).
+INPUT_SHAPES = {"mlp": (784,), "convnet": (28, 28, 1)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each measurement runs, per model.
+
+    ``fit`` trains ``epochs`` epochs of ``steps`` batches; the first epoch (tracing and
+    compiling) is left out and the rest divided by their steps. ``train_on_batch`` calls
+    are timed after ``warmup`` untimed ones; ``predict`` runs once untimed on a few batches
+    of both shapes it will see, then once timed on ``predict_samples`` samples.
+    """
+
+    steps: int
+    epochs: int
+    batches: int
+    warmup: int
+    predict_samples: int
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+DEFAULT_PLANS = {
+    "mlp": Plan(steps=20, epochs=4, batches=30, warmup=3, predict_samples=10_000),
+    "convnet": Plan(steps=8, epochs=3, batches=8, warmup=2, predict_samples=10_000),
+}
+QUICK_PLANS = {
+    "mlp": Plan(steps=3, epochs=2, batches=3, warmup=1, predict_samples=1_000),
+    "convnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=300),
+}
+
+
+def training_data(model: str, plan: Plan) -> dict[str, np.ndarray]:
+    """Random MNIST-shaped arrays: ``x`` and ``y`` for ``fit`` (exactly ``plan.steps`` full
+    batches, so no step retraces for a smaller last batch), ``batches`` for
+    ``train_on_batch``, ``x_predict`` for ``predict``, ``x_check``/``y_check`` for the
+    initial-loss check."""
+    rng = np.random.default_rng(1234)
+    shape = INPUT_SHAPES[model]
+    samples = plan.steps * BATCH_SIZE
+    x = rng.random((samples, *shape), dtype=np.float32)
+    y = rng.integers(0, NUM_CLASSES, size=samples).astype(np.int32)
+    return {
+        "x": x,
+        "y": y,
+        "x_predict": rng.random((plan.predict_samples, *shape), dtype=np.float32),
+        "x_check": x[:BATCH_SIZE],
+        "y_check": y[:BATCH_SIZE],
+    }
+
+
+def train_batches(data: dict[str, np.ndarray], count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``count`` consecutive batches of the fit data (cycling), for ``train_on_batch``."""
+    steps = len(data["x"]) // BATCH_SIZE
+    out = []
+    for index in range(count):
+        start = (index % steps) * BATCH_SIZE
+        out.append((data["x"][start : start + BATCH_SIZE], data["y"][start : start + BATCH_SIZE]))
+    return out
+
+
+def predict_warmup(samples: int) -> int:
+    """How many samples to predict untimed so that both batch shapes of the timed run (full
+    batches and the smaller last one) are traced first."""
+    return BATCH_SIZE + samples % BATCH_SIZE if samples % BATCH_SIZE else BATCH_SIZE
+
+
+def initial_weights(model: str) -> list[np.ndarray]:
+    """The starting weights in Keras's layout and order (``model.get_weights()``): kernels
+    glorot-uniform from a fixed seed, biases zero.
+
+    MLP: Dense 784-512, 512-512, 512-10 as ``(in, out)`` kernels. Convnet: Conv2D kernels as
+    ``(height, width, in, out)``, then the Dense 1600-10 kernel whose rows follow Keras's
+    ``Flatten`` of a channels-last ``(5, 5, 64)`` map.
+    """
+    rng = np.random.default_rng(42)
+
+    def glorot(shape: tuple[int, ...]) -> np.ndarray:
+        receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+        fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, size=shape).astype(np.float32)
+
+    if model == "mlp":
+        shapes = [(784, 512), (512, 512), (512, NUM_CLASSES)]
+    else:
+        shapes = [(3, 3, 1, 32), (3, 3, 32, 64), (5 * 5 * 64, NUM_CLASSES)]
+    weights = []
+    for shape in shapes:
+        weights += [glorot(shape), np.zeros(shape[-1], dtype=np.float32)]
+    return weights
+
+
+def cross_entropy(probabilities: Any, labels: np.ndarray) -> float:
+    """Keras's sparse categorical cross-entropy of probabilities, in NumPy (float64): the
+    check that every variant computes the same function from the same weights."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    p = p / p.sum(axis=-1, keepdims=True)
+    p = np.clip(p, EPSILON, 1.0 - EPSILON)
+    return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
+
+
+def per_step(epoch_ends: list[float], steps: int) -> float:
+    """Seconds per step from the clock at the end of each epoch, the first epoch left out."""
+    return (epoch_ends[-1] - epoch_ends[0]) / (steps * (len(epoch_ends) - 1))
+
+
+def measure(model: str, plan: Plan, runner: Any) -> dict[str, float]:
+    """Time ``runner`` (a variant's model, built from :func:`initial_weights`) the same way
+    for every variant; seconds per fit step, per ``train_on_batch`` call and per ``predict``.
+
+    ``runner`` has ``predict_on_batch(x)``, ``fit(x, y, epochs, on_epoch_end)`` (returns the
+    last epoch's mean loss), ``train_on_batch(x, y)`` (returns the loss as a float),
+    ``predict(x)`` and ``sync()`` (waits for queued work).
+    """
+    data = training_data(model, plan)
+    batches = train_batches(data, plan.warmup + plan.batches)
+    initial_loss = cross_entropy(runner.predict_on_batch(data["x_check"]), data["y_check"])
+
+    epoch_ends: list[float] = []
+
+    def on_epoch_end() -> None:
+        runner.sync()
+        epoch_ends.append(time.perf_counter())
+
+    start = time.perf_counter()
+    fit_loss = runner.fit(data["x"], data["y"], plan.epochs, on_epoch_end)
+    if len(epoch_ends) != plan.epochs:
+        raise RuntimeError(f"fit ran {len(epoch_ends)} epochs, expected {plan.epochs}.")
+    first_epoch = epoch_ends[0] - start
+
+    for x, y in batches[: plan.warmup]:
+        runner.train_on_batch(x, y)
+    start = time.perf_counter()
+    for x, y in batches[plan.warmup :]:
+        runner.train_on_batch(x, y)
+    train_on_batch = (time.perf_counter() - start) / plan.batches
+
+    x_predict = data["x_predict"]
+    runner.predict(x_predict[: predict_warmup(len(x_predict))])
+    start = time.perf_counter()
+    predictions = runner.predict(x_predict)
+    predict = time.perf_counter() - start
+    if predictions.shape != (len(x_predict), NUM_CLASSES):
+        raise RuntimeError(f"predict returned shape {predictions.shape}.")
+    return {
+        "fit_step": per_step(epoch_ends, plan.steps),
+        "first_epoch": first_epoch,
+        "train_on_batch": train_on_batch,
+        "predict": predict,
+        "initial_loss": initial_loss,
+        "fit_loss": fit_loss,
+    }
