@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from katman.config import floatx
+
 __all__ = [
     "BOOL",
     "DTYPES",
@@ -82,8 +84,6 @@ def standardize_dtype(dtype: Any) -> str:
     Raises:
         TypeError: ``dtype`` names no dtype katman supports.
     """
-    from katman.config import floatx
-
     if dtype is None or dtype is float:
         return floatx()
     if dtype is int:
@@ -128,8 +128,6 @@ def result_type(*dtypes: Any) -> str:
     Returns:
         A dtype name. A result that is still weak becomes ``int32`` or ``floatx()``.
     """
-    from katman.config import floatx
-
     if not dtypes:
         return floatx()
     result = _least_upper_bound(tuple(sorted({_lattice_name(d) for d in dtypes})))

@@ -8,10 +8,51 @@ from typing import Any
 
 from katman.dtypes import standardize_dtype
 
-__all__ = ["KerasTensor", "any_symbolic"]
+__all__ = ["KerasTensor", "TensorOperators", "any_symbolic"]
 
 
-class KerasTensor:
+class TensorOperators:
+    """Python's arithmetic operators as katman ops, for objects that stand for tensors
+    (``KerasTensor``, ``katman.Variable``)."""
+
+    def __add__(self, other: Any) -> Any:
+        return _op("add")(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _op("add")(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _op("subtract")(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _op("subtract")(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _op("multiply")(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _op("multiply")(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _op("divide")(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _op("divide")(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return _op("matmul")(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _op("matmul")(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return _op("power")(self, other)
+
+    def __neg__(self) -> Any:
+        return _op("negative")(self)
+
+
+class KerasTensor(TensorOperators):
     """A tensor known only by its shape (``None`` for an unknown dimension) and dtype.
 
     Example:
@@ -39,37 +80,6 @@ class KerasTensor:
 
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}>"
-
-    # Python operators, as on any tensor.
-    def __add__(self, other: Any) -> Any:
-        return _op("add")(self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _op("add")(other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return _op("subtract")(self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _op("subtract")(other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return _op("multiply")(self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _op("multiply")(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return _op("divide")(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _op("divide")(other, self)
-
-    def __neg__(self) -> Any:
-        return _op("negative")(self)
-
-    def __matmul__(self, other: Any) -> Any:
-        return _op("matmul")(self, other)
 
 
 def _op(name: str) -> Any:

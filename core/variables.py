@@ -21,13 +21,14 @@ import numpy as np
 
 from katman.backend import get_backend
 from katman.dtypes import standardize_dtype
+from katman.symbolic import TensorOperators
 
 __all__ = ["Variable", "value_and_grad"]
 
 _names = itertools.count()
 
 
-class Variable:
+class Variable(TensorOperators):
     """A mutable tensor with a name, a dtype, a fixed shape and a ``trainable`` flag.
 
     Args:
@@ -118,43 +119,6 @@ class Variable:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
-    # Python operators, as on a tensor: ``x @ self.kernel + self.bias`` in a layer's call.
-    def __add__(self, other: Any) -> Any:
-        return _op("add")(self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _op("add")(other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return _op("subtract")(self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _op("subtract")(other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return _op("multiply")(self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _op("multiply")(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return _op("divide")(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _op("divide")(other, self)
-
-    def __matmul__(self, other: Any) -> Any:
-        return _op("matmul")(self, other)
-
-    def __rmatmul__(self, other: Any) -> Any:
-        return _op("matmul")(other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return _op("power")(self, other)
-
-    def __neg__(self) -> Any:
-        return _op("negative")(self)
-
     def __getitem__(self, index: Any) -> Any:
         return self.value[index]
 
@@ -163,12 +127,6 @@ class Variable:
             f"<katman.Variable {self.name!r} shape={self._shape} dtype={self._dtype} "
             f"trainable={self.trainable}>"
         )
-
-
-def _op(name: str) -> Any:
-    from katman.registry import get_registry
-
-    return get_registry().load("op", name)
 
 
 def unwrap(value: Any) -> Any:
