@@ -90,6 +90,8 @@ class Variable(TensorOperators):
         Raises:
             ValueError: the new value's shape differs.
         """
+        if value is self.handle:
+            return  # already the variable's own storage (a kernel updated it in place)
         from katman import ops
 
         tensor = ops.convert_to_tensor(value, self._dtype)

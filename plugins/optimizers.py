@@ -21,6 +21,7 @@ import katman
 from katman import ops
 from katman.config import floatx
 from katman.optimizers.optimizer import Optimizer
+from katman.plugins.fused_updates import adam_update
 from katman.registry import PluginRegistrar
 from katman.variables import Variable
 
@@ -231,31 +232,44 @@ class Adam(_SlotOptimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
-    def update_step(self, gradient: Any, variable: Variable, learning_rate: Any) -> None:
-        dtype = variable.dtype
+    def update_all(self, grads: list[Any], variables: list[Variable], learning_rate: Any) -> None:
+        # One fused update per dtype: the step size is computed once per group, and a
+        # backend with a multi-tensor kernel runs the whole group in a few calls.
+        groups: dict[str, list[int]] = {}
+        for position, variable in enumerate(variables):
+            groups.setdefault(variable.dtype, []).append(position)
+        for dtype, positions in groups.items():
+            chosen = [variables[i] for i in positions]
+            slots = [self._get_variable_index(v) for v in chosen]
+            hats = [self._velocity_hats[i] for i in slots] if self.amsgrad else None
+            state = [
+                [v.value for v in chosen],
+                [ops.cast(grads[i], dtype) for i in positions],
+                [self._momentums[i].value for i in slots],
+                [self._velocities[i].value for i in slots],
+                [h.value for h in hats] if hats is not None else None,
+            ]
+            new_values, new_m, new_v, new_hats = adam_update(
+                *state, self._step_size(dtype, learning_rate),
+                self.beta_1, self.beta_2, self.epsilon,
+            )
+            for variable, value in zip(chosen, new_values, strict=True):
+                variable.assign(value)
+            for i, m, v in zip(slots, new_m, new_v, strict=True):
+                self._momentums[i].assign(m)
+                self._velocities[i].assign(v)
+            for hat, value in zip(hats or (), new_hats or (), strict=True):
+                hat.assign(value)
+
+    def _step_size(self, dtype: str, learning_rate: Any) -> Any:
+        """``learning_rate * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)`` for this step."""
         t = self._local_step(dtype)
         beta_1_power = ops.power(ops.cast(self.beta_1, dtype), t)
         beta_2_power = ops.power(ops.cast(self.beta_2, dtype), t)
-        alpha = ops.divide(
-            ops.multiply(learning_rate, ops.sqrt(ops.subtract(1.0, beta_2_power))),
+        return ops.divide(
+            ops.multiply(ops.cast(learning_rate, dtype), ops.sqrt(ops.subtract(1.0, beta_2_power))),
             ops.subtract(1.0, beta_1_power),
         )
-        m = self._slot(self._momentums, variable)
-        v = self._slot(self._velocities, variable)
-        m.assign(ops.add(m.value, ops.multiply(ops.subtract(gradient, m.value), 1 - self.beta_1)))
-        v.assign(
-            ops.add(
-                v.value,
-                ops.multiply(ops.subtract(ops.square(gradient), v.value), 1 - self.beta_2),
-            )
-        )
-        second = v.value
-        if self.amsgrad:
-            v_hat = self._slot(self._velocity_hats, variable)
-            v_hat.assign(ops.maximum(v_hat.value, second))
-            second = v_hat.value
-        update = ops.divide(ops.multiply(m.value, alpha), ops.add(ops.sqrt(second), self.epsilon))
-        variable.assign(ops.subtract(variable.value, update))
 
     def get_config(self) -> dict[str, Any]:
         return {

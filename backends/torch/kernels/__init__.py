@@ -10,4 +10,5 @@ FAMILIES = (
     "nn",
     "core",
     "random",
+    "optimizers",
 )

@@ -1,0 +1,104 @@
+"""Optimizer updates of many variables at once, as Ops a backend may run as one fused kernel.
+
+An optimizer written variable by variable issues a couple of dozen small ops per variable
+per step; on an eager backend that Python dispatch, not the arithmetic, is most of the
+optimizer's time. Each op here takes whole lists of variables, gradients and slots, so a
+backend can provide a multi-tensor kernel under the op's name in its kernel table (the
+torch backend does, with ``torch._foreach_*``). Every other backend runs the composite
+fallback, written in ``katman.ops``, which traces under ``jax.jit`` and ``tf.function``.
+
+The state arguments are donated: a kernel may write the new values into the tensors it was
+given and return those same tensors. Callers assign the results back to their variables
+and must not read the old values afterwards.
+
+These ops are not part of ``katman.ops``: they are the optimizers' own machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from katman import ops
+from katman.ops import Op
+
+
+def _adam_reference(
+    values: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    momentums: Sequence[np.ndarray],
+    velocities: Sequence[np.ndarray],
+    velocity_hats: Sequence[np.ndarray] | None,
+    alpha: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> tuple[list[np.ndarray], ...]:
+    new_m = [m + (g - m) * (1 - beta_1) for g, m in zip(grads, momentums, strict=True)]
+    new_v = [v + (g * g - v) * (1 - beta_2) for g, v in zip(grads, velocities, strict=True)]
+    second = new_v
+    new_hats = None
+    if velocity_hats is not None:
+        new_hats = [np.maximum(h, v) for h, v in zip(velocity_hats, new_v, strict=True)]
+        second = new_hats
+    new_values = [
+        x - m * alpha / (np.sqrt(s) + epsilon)
+        for x, m, s in zip(values, new_m, second, strict=True)
+    ]
+    return new_values, new_m, new_v, new_hats
+
+
+def _adam_fallback(
+    values: Sequence[Any],
+    grads: Sequence[Any],
+    momentums: Sequence[Any],
+    velocities: Sequence[Any],
+    velocity_hats: Sequence[Any] | None,
+    alpha: Any,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> tuple[list[Any], ...]:
+    new_m = [
+        ops.add(m, ops.multiply(ops.subtract(g, m), 1 - beta_1))
+        for g, m in zip(grads, momentums, strict=True)
+    ]
+    new_v = [
+        ops.add(v, ops.multiply(ops.subtract(ops.square(g), v), 1 - beta_2))
+        for g, v in zip(grads, velocities, strict=True)
+    ]
+    second = new_v
+    new_hats = None
+    if velocity_hats is not None:
+        new_hats = [ops.maximum(h, v) for h, v in zip(velocity_hats, new_v, strict=True)]
+        second = new_hats
+    new_values = [
+        ops.subtract(x, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(s), epsilon)))
+        for x, m, s in zip(values, new_m, second, strict=True)
+    ]
+    return new_values, new_m, new_v, new_hats
+
+
+adam_update = Op(
+    "adam_update",
+    reference=_adam_reference,
+    fallback=_adam_fallback,
+    area="optimizers",
+    differentiable=False,
+    doc="""Adam's step for lists of same-dtype variables.
+
+    Args:
+        values, grads, momentums, velocities: the variables' values, their gradients and
+            the first and second moment slots, one entry per variable (state donated).
+        velocity_hats: the AMSGrad maxima of the second moments, or None without AMSGrad.
+        alpha: the bias-corrected step size
+            ``learning_rate * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)``, a scalar tensor.
+        beta_1, beta_2, epsilon: Python floats.
+
+    Returns:
+        ``(values, momentums, velocities, velocity_hats)``, the new state (``velocity_hats``
+        None without AMSGrad).
+    """,
+)
