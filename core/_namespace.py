@@ -46,6 +46,10 @@ class Namespace:
         self.core = dict(core or {})
         # What ``get(None)`` returns, by registered name (activations: "linear").
         self.default = default
+        # Loaded objects by name, valid while the registry's generation is unchanged:
+        # ``katman.ops.add`` is looked up on every op call of a training step.
+        self._loaded: dict[str, Any] = {}
+        self._generation = -1
 
     def exports(
         self,
@@ -68,6 +72,12 @@ class Namespace:
             module = importlib.import_module(module_name)
             return getattr(module, attribute) if attribute else module
         registry = get_registry()
+        if registry.generation != self._generation:
+            self._loaded.clear()
+            self._generation = registry.generation
+        loaded = self._loaded.get(name)
+        if loaded is not None:
+            return loaded
         entry = registry.find(self.kind, name)
         if entry is None:
             known = registry.all_names(self.kind)
@@ -75,7 +85,8 @@ class Namespace:
                 f"module {self.module_name!r} has no attribute {name!r}. "
                 + unknown_name_message(self.kind, name, known)
             )
-        return entry.load()
+        loaded = self._loaded[name] = entry.load()
+        return loaded
 
     def dir(self) -> list[str]:
         """Module ``__dir__``: the module's public names (``__all__``) and registered ones."""

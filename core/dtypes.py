@@ -90,6 +90,10 @@ def standardize_dtype(dtype: Any) -> str:
         return "int32"
     if dtype is bool:
         return "bool"
+    try:
+        return _STANDARD[dtype]
+    except (KeyError, TypeError):  # not seen yet, or unhashable
+        pass
     name = getattr(dtype, "name", None)
     if not isinstance(name, str):
         name = getattr(dtype, "__name__", None) if isinstance(dtype, type) else None
@@ -98,7 +102,17 @@ def standardize_dtype(dtype: Any) -> str:
     name = name.removeprefix("torch.").removeprefix("<dtype: '").removesuffix("'>")
     if name not in DTYPES:
         raise TypeError(f"Unsupported dtype {dtype!r}. Expected one of: {', '.join(DTYPES)}.")
+    try:
+        _STANDARD[dtype] = name
+    except TypeError:
+        pass
     return name
+
+
+# Names already standardized, by the object given (a name, a NumPy or framework dtype).
+_STANDARD: dict[Any, str] = {}
+# Lattice results (weak results not yet resolved to floatx) by the dtypes combined.
+_RESULTS: dict[tuple[Any, ...], str] = {}
 
 
 def _lattice_name(value: Any) -> str:
@@ -130,7 +144,12 @@ def result_type(*dtypes: Any) -> str:
     """
     if not dtypes:
         return floatx()
-    result = _least_upper_bound(tuple(sorted({_lattice_name(d) for d in dtypes})))
+    try:
+        result = _RESULTS[dtypes]
+    except (KeyError, TypeError):  # not seen yet, or unhashable
+        result = _least_upper_bound(tuple(sorted({_lattice_name(d) for d in dtypes})))
+        if all(isinstance(d, (str, type)) for d in dtypes):  # not values: a bounded set
+            _RESULTS[dtypes] = result
     if result == _WEAK_INT:
         return "int32"
     if result == _WEAK_FLOAT:

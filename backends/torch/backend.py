@@ -14,6 +14,10 @@ from katman.backend import Backend, host_array, parse_device, standardize_dtype
 from katman.backends.torch.dtypes import TORCH_DTYPES
 from katman.backends.torch.kernels import FAMILIES
 from katman.backends.torch.layer import TorchLayer
+from katman.config import floatx
+
+_NAMES = {torch_dtype: name for name, torch_dtype in TORCH_DTYPES.items()}
+_FLOATS = frozenset(("float16", "bfloat16", "float32", "float64"))
 
 
 class TorchBackend(Backend):
@@ -39,7 +43,13 @@ class TorchBackend(Backend):
 
     def convert_to_tensor(self, x: Any, dtype: str | None = None) -> torch.Tensor:
         if isinstance(x, torch.Tensor):
-            return x if dtype is None else x.to(TORCH_DTYPES[standardize_dtype(dtype)])
+            if dtype is None:
+                return x
+            wanted = TORCH_DTYPES.get(dtype) or TORCH_DTYPES[standardize_dtype(dtype)]
+            return x if x.dtype is wanted else x.to(wanted)
+        if type(x) is float and (dtype is None or dtype in _FLOATS):
+            # Python floats (learning rates, epsilons) skip the round trip through NumPy.
+            return torch.tensor(x, dtype=TORCH_DTYPES[dtype or floatx()])
         array, target = host_array(x, dtype)
         if not (array.flags.c_contiguous and array.flags.writeable):
             array = array.copy()  # torch.from_numpy needs its own writable, C-ordered memory
@@ -54,7 +64,7 @@ class TorchBackend(Backend):
         return x.numpy().copy()
 
     def dtype_of(self, x: Any) -> str:
-        return str(x.dtype).removeprefix("torch.")
+        return _NAMES.get(x.dtype) or standardize_dtype(x.dtype)
 
     def value_and_grad(self, function: Callable[..., Any], *args: Any) -> tuple[Any, tuple]:
         inputs = [self.convert_to_tensor(a).detach().requires_grad_(True) for a in args]

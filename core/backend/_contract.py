@@ -176,13 +176,26 @@ class Backend(abc.ABC):
 
         Python scalars are weak: ``2 * float16_tensor`` stays float16.
         """
-        tensors = [None if is_python_scalar(v) else self.convert_to_tensor(v) for v in values]
-        dtype = result_type(
-            *(v if t is None else self.dtype_of(t) for v, t in zip(values, tensors, strict=True))
-        )
+        # Runs for nearly every op of a training step, so it avoids work it can skip: a
+        # scalar weighs in by its type alone, and tensors already of the result dtype pass.
+        tensors: list[Any] = []
+        kinds: list[Any] = []
+        for value in values:
+            if is_python_scalar(value):
+                tensors.append(None)
+                kinds.append(type(value))
+            else:
+                tensor = self.convert_to_tensor(value)
+                tensors.append(tensor)
+                kinds.append(self.dtype_of(tensor))
+        dtype = result_type(*kinds)
         return tuple(
-            self.convert_to_tensor(v if t is None else t, dtype)
-            for v, t in zip(values, tensors, strict=True)
+            self.convert_to_tensor(value, dtype)
+            if tensor is None
+            else tensor
+            if kind == dtype
+            else self.convert_to_tensor(tensor, dtype)
+            for value, tensor, kind in zip(values, tensors, kinds, strict=True)
         )
 
     def __repr__(self) -> str:

@@ -124,6 +124,8 @@ class Registry:
     def __init__(self) -> None:
         self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
         self._lock = threading.RLock()
+        # Bumped by every change, so readers may cache lookups until it moves.
+        self.generation = 0
 
     # -- reading -----------------------------------------------------------------------
     def names(self, kind: str) -> list[str]:
@@ -217,12 +219,14 @@ class Registry:
                     del self._entries[existing.kind][existing.name]
                     entry.overrides = existing
                 self._entries[entry.kind][entry.name] = entry
+            self.generation += 1
 
     def remove_entry(self, entry: Entry) -> None:
         """Drop one entry (a user class registered again under the same name replaces it)."""
         with self._lock:
             if self._entries[entry.kind].get(entry.name) is entry:
                 del self._entries[entry.kind][entry.name]
+            self.generation += 1
 
     def remove_plugin(self, plugin: str) -> list[Entry]:
         """Drop every entry a plugin added, restoring what its entries had overridden."""
@@ -236,6 +240,7 @@ class Registry:
             for entry in self.entries():
                 if entry.overrides is not None and entry.overrides.plugin == plugin:
                     entry.overrides = None
+            self.generation += 1
             return removed
 
     def _taken_by(self, entry: Entry) -> Entry | None:

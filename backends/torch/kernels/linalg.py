@@ -64,6 +64,8 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
 
     def matmul(x1: Any, x2: Any) -> torch.Tensor:
         x1, x2 = tensor(x1), tensor(x2)
+        if x1.dtype is x2.dtype and x1.is_floating_point():
+            return torch.matmul(x1, x2)  # nothing to promote: every layer's case
         dtypes = (backend.dtype_of(x1), backend.dtype_of(x2))
         dtype = "int32" if dtypes == ("int8", "int8") else None
         return product(torch.matmul, (x1, x2), dtype)

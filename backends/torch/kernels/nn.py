@@ -276,9 +276,13 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
                 "sparse_categorical_crossentropy: target must have output's shape without the "
                 f"class axis; got {tuple(target.shape)} and {tuple(output.shape)}."
             )
-        classes = torch.arange(output.shape[axis], device=output.device)
-        encoded = torch.movedim(target.unsqueeze(-1) == classes, -1, axis).to(output.dtype)
-        return -torch.sum(encoded * _log_probs(output, from_logits, axis), dim=axis)
+        # Picks each label's log-probability (cheaper than a one-hot product, forward and
+        # backward); a label outside the classes scores 0, as its all-zero one-hot row would.
+        classes = output.shape[axis]
+        inside = (target >= 0) & (target < classes)
+        index = torch.clamp(target, 0, max(classes - 1, 0)).unsqueeze(axis)
+        picked = torch.gather(_log_probs(output, from_logits, axis), axis, index).squeeze(axis)
+        return -torch.where(inside, picked, torch.zeros((), dtype=picked.dtype))
 
     # --- normalization ----------------------------------------------------------------------
 

@@ -30,18 +30,19 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         values = [backend.convert_to_tensor(v) for v in values]
         grads = [backend.convert_to_tensor(g) for g in grads]
         alpha = backend.convert_to_tensor(alpha, backend.dtype_of(values[0]))
+        # In place throughout; the denominators are the only new buffers.
         with torch.no_grad():
             torch._foreach_lerp_(momentums, grads, 1 - beta_1)
-            torch._foreach_lerp_(velocities, torch._foreach_mul(grads, grads), 1 - beta_2)
+            torch._foreach_mul_(velocities, beta_2)
+            torch._foreach_addcmul_(velocities, grads, grads, 1 - beta_2)
             second = velocities
             if velocity_hats is not None:
                 torch._foreach_maximum_(velocity_hats, velocities)
                 second = velocity_hats
             denominators = torch._foreach_sqrt(second)
             torch._foreach_add_(denominators, epsilon)
-            steps = torch._foreach_mul(momentums, alpha)
-            torch._foreach_div_(steps, denominators)
-            torch._foreach_sub_(values, steps)
+            torch._foreach_div_(denominators, alpha)
+            torch._foreach_addcdiv_(values, momentums, denominators, -1.0)
         return values, momentums, velocities, velocity_hats
 
     return {"adam_update": adam_update}
