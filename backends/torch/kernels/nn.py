@@ -18,6 +18,7 @@ from katman.dtypes import result_type, standardize_dtype
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_CHANNELS_LAST = {4: torch.channels_last, 5: torch.channels_last_3d}
 _AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
@@ -362,6 +363,15 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
     def _last(x: torch.Tensor, fmt: str) -> torch.Tensor:
         return torch.movedim(x, 1, -1) if fmt == "channels_last" else x
 
+    def _dense(x: torch.Tensor) -> torch.Tensor:
+        """``x`` in memory torch's kernels read directly. A channels-last tensor seen through
+        ``_first`` is already dense in torch's ``channels_last`` layout, which convolutions
+        and pooling take as is (and return in kind), so it is not copied."""
+        layout = _CHANNELS_LAST.get(x.ndim)
+        if layout is not None and x.is_contiguous(memory_format=layout):
+            return x
+        return x.contiguous()
+
     def _conv_first(
         x: torch.Tensor,
         kernel: torch.Tensor,
@@ -389,7 +399,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             x = F.pad(x, _torch_pads(pads))
         weight = kernel.permute(n + 1, n, *range(n)).contiguous()
         return _CONV[n](
-            x.contiguous(),
+            _dense(x),
             weight,
             stride=strides,
             dilation=dilation,
