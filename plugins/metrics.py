@@ -118,6 +118,15 @@ class Mean(Metric):
         self.count = self.add_variable((), _zeros, dtype=self.dtype, name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        values = ops.convert_to_tensor(values)
+        scalar_weight = sample_weight is None or tuple(ops.shape(sample_weight)) == ()
+        if tuple(values.shape) == () and scalar_weight:
+            # One value with one weight (the loss of a step weighted by its batch size):
+            # every training step does this, so it skips the general broadcasting.
+            weight = 1.0 if sample_weight is None else ops.cast(sample_weight, self.dtype)
+            self.total.assign_add(ops.multiply(ops.cast(values, self.dtype), weight))
+            self.count.assign_add(weight)
+            return
         values, sample_weight = _samplewise(self.name, values, sample_weight, ops.mean, self.dtype)
         self.total.assign_add(ops.sum(values))
         if sample_weight is not None:

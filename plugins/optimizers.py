@@ -21,7 +21,7 @@ import katman
 from katman import ops
 from katman.config import floatx
 from katman.optimizers.optimizer import Optimizer
-from katman.plugins.fused_updates import adam_update
+from katman.plugins.fused import adam_update
 from katman.registry import PluginRegistrar
 from katman.variables import Variable
 
@@ -264,8 +264,8 @@ class Adam(_SlotOptimizer):
     def _step_size(self, dtype: str, learning_rate: Any) -> Any:
         """``learning_rate * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)`` for this step."""
         t = self._local_step(dtype)
-        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), t)
-        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), t)
+        beta_1_power = ops.power(self.beta_1, t)  # a Python float base takes t's dtype
+        beta_2_power = ops.power(self.beta_2, t)
         return ops.divide(
             ops.multiply(ops.cast(learning_rate, dtype), ops.sqrt(ops.subtract(1.0, beta_2_power))),
             ops.subtract(1.0, beta_1_power),

@@ -333,39 +333,6 @@ def test_slots_follow_keras_order_and_names():
     ]
 
 
-@pytest.mark.parametrize("amsgrad", [False, True])
-def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad):
-    # The active backend's own kernel (torch has a multi-tensor one) and the composite
-    # fallback both follow the NumPy reference, scalars and odd shapes included.
-    from katman.plugins.fused_updates import adam_update
-
-    rng = np.random.default_rng(7)
-    shapes = [(3, 4), (5,), (), (2, 1, 3)]
-    values, grads = ([rng.normal(size=s).astype("float32") for s in shapes] for _ in "ab")
-    moments, seconds, hats = (
-        [np.abs(rng.normal(size=s)).astype("float32") for s in shapes] for _ in "abc"
-    )
-    hats = hats if amsgrad else None
-    scalars = (0.003, 0.85, 0.99, 1e-6)
-    expected = adam_update.reference(values, grads, moments, seconds, hats, *scalars)
-
-    def run(function):
-        def tensors(arrays):
-            return None if arrays is None else [ops.convert_to_tensor(a.copy()) for a in arrays]
-
-        alpha = ops.convert_to_tensor(scalars[0])
-        state = [tensors(a) for a in (values, grads, moments, seconds, hats)]
-        return function(*state, alpha, *scalars[1:])
-
-    for result in (run(adam_update), run(adam_update.fallback)):
-        for got, want in zip(result, expected, strict=True):
-            if want is None:
-                assert got is None
-                continue
-            for g, w in zip(got, want, strict=True):
-                np.testing.assert_allclose(ops.convert_to_numpy(g), w, rtol=1e-5, atol=1e-7)
-
-
 def test_adam_updates_variables_of_different_dtypes_as_separately_built_optimizers():
     values = [np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3), np.arange(4.0) / 4]
     grads = [np.full((2, 3), 0.5), np.linspace(1, -1, 4)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import re
 from collections.abc import Callable
 from typing import Any
@@ -133,6 +135,8 @@ def reduce_weighted_values(
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = ops.sum(ops.broadcast_to(sample_weight, ops.shape(values)))
+    elif None not in tuple(values.shape):
+        return ops.divide(total, float(max(math.prod(values.shape), 1)))  # a static size
     else:
         divisor = ops.maximum(ops.cast(ops.size(values), ops.dtype(total)), 1)
     return ops.divide(total, ops.maximum(divisor, _tiny(total)))

@@ -17,6 +17,7 @@ from katman import activations, constraints, initializers, ops, regularizers
 from katman.errors import ShapeError
 from katman.layers.layer import InputSpec, Layer, unique_name
 from katman.layers.node import map_structure
+from katman.plugins.fused import affine
 from katman.serialization import FUNCTION
 from katman.symbolic import KerasTensor
 
@@ -238,9 +239,8 @@ class Dense(Layer):
 
     def call(self, inputs: Any) -> Any:
         dtype = self.compute_dtype
-        outputs = ops.matmul(inputs, as_compute(self.kernel, dtype))
-        if self.bias is not None:
-            outputs = ops.add(outputs, as_compute(self.bias, dtype))
+        bias = None if self.bias is None else as_compute(self.bias, dtype)
+        outputs = affine(inputs, as_compute(self.kernel, dtype), bias)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs

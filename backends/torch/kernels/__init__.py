@@ -10,5 +10,5 @@ FAMILIES = (
     "nn",
     "core",
     "random",
-    "optimizers",
+    "fused",
 )

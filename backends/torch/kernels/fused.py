@@ -1,4 +1,4 @@
-"""Multi-tensor optimizer updates (the ``katman.plugins.fused_updates`` ops).
+"""Multi-tensor optimizer updates (the ``katman.plugins.fused`` ops).
 
 Each kernel updates its state arguments in place with ``torch._foreach_*`` and returns them,
 so an Adam step over every variable is a handful of calls instead of a couple of dozen
@@ -11,11 +11,23 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from katman.backend import Backend
 
 
 def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
+    matmul, add = backend.kernels["matmul"], backend.kernels["add"]
+
+    def affine(x: Any, kernel: Any, bias: Any = None) -> torch.Tensor:
+        x, kernel = backend.convert_to_tensor(x), backend.convert_to_tensor(kernel)
+        bias = None if bias is None else backend.convert_to_tensor(bias)
+        same = x.dtype is kernel.dtype and (bias is None or bias.dtype is x.dtype)
+        if same and x.is_floating_point() and kernel.ndim == 2 and x.ndim >= 1:
+            return F.linear(x, kernel.t(), bias)  # kernel.t() is a view: nothing copied
+        out = matmul(x, kernel)  # mixed dtypes or shapes: the general kernels' rules
+        return out if bias is None else add(out, bias)
+
     def adam_update(
         values: list[torch.Tensor],
         grads: list[torch.Tensor],
@@ -45,4 +57,4 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             torch._foreach_addcdiv_(values, momentums, denominators, -1.0)
         return values, momentums, velocities, velocity_hats
 
-    return {"adam_update": adam_update}
+    return {"affine": affine, "adam_update": adam_update}

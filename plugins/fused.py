@@ -1,17 +1,16 @@
-"""Optimizer updates of many variables at once, as Ops a backend may run as one fused kernel.
+"""Compositions of ops that the built-in layers and optimizers run often enough for a
+backend to want one kernel for each.
 
-An optimizer written variable by variable issues a couple of dozen small ops per variable
-per step; on an eager backend that Python dispatch, not the arithmetic, is most of the
-optimizer's time. Each op here takes whole lists of variables, gradients and slots, so a
-backend can provide a multi-tensor kernel under the op's name in its kernel table (the
-torch backend does, with ``torch._foreach_*``). Every other backend runs the composite
-fallback, written in ``katman.ops``, which traces under ``jax.jit`` and ``tf.function``.
+Each is an Op with a NumPy reference and a composite fallback written in ``katman.ops``,
+which every backend can run (it traces under ``jax.jit`` and ``tf.function``). A backend
+that has something faster registers a kernel under the op's name in its kernel table; the
+torch backend does, because it runs eagerly and pays for every op it dispatches:
 
-The state arguments are donated: a kernel may write the new values into the tensors it was
-given and return those same tensors. Callers assign the results back to their variables
-and must not read the old values afterwards.
+- ``affine``: a Dense layer's ``x @ kernel + bias``, one ``addmm``-style call on torch;
+- ``adam_update``: Adam's step for all variables at once, with ``torch._foreach_*``
+  instead of a couple of dozen small ops per variable.
 
-These ops are not part of ``katman.ops``: they are the optimizers' own machinery.
+These ops are not part of ``katman.ops``: they are the layers' and optimizers' machinery.
 """
 
 from __future__ import annotations
@@ -81,6 +80,30 @@ def _adam_fallback(
     return new_values, new_m, new_v, new_hats
 
 
+def _affine_reference(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    out = np.matmul(x, kernel)
+    return out if bias is None else out + bias
+
+
+def _affine_fallback(x: Any, kernel: Any, bias: Any) -> Any:
+    out = ops.matmul(x, kernel)
+    return out if bias is None else ops.add(out, bias)
+
+
+affine = Op(
+    "affine",
+    reference=_affine_reference,
+    fallback=_affine_fallback,
+    area="nn",
+    doc="""``matmul(x, kernel) + bias`` (``bias`` may be None): a Dense layer's projection.
+
+    Args:
+        x: the inputs, ``(..., in)``.
+        kernel: ``(in, out)``, Keras's layout.
+        bias: ``(out,)`` or None.
+    """,
+)
+
 adam_update = Op(
     "adam_update",
     reference=_adam_reference,
@@ -88,6 +111,10 @@ adam_update = Op(
     area="optimizers",
     differentiable=False,
     doc="""Adam's step for lists of same-dtype variables.
+
+    The state arguments are donated: a kernel may write the new values into the tensors it
+    was given and return those same tensors, so callers assign the results back to their
+    variables and do not read the old values afterwards.
 
     Args:
         values, grads, momentums, velocities: the variables' values, their gradients and
