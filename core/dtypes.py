@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from katman.config import floatx
@@ -102,10 +103,8 @@ def standardize_dtype(dtype: Any) -> str:
     name = name.removeprefix("torch.").removeprefix("<dtype: '").removesuffix("'>")
     if name not in DTYPES:
         raise TypeError(f"Unsupported dtype {dtype!r}. Expected one of: {', '.join(DTYPES)}.")
-    try:
+    with contextlib.suppress(TypeError):  # unhashable: not remembered
         _STANDARD[dtype] = name
-    except TypeError:
-        pass
     return name
 
 

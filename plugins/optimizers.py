@@ -250,8 +250,11 @@ class Adam(_SlotOptimizer):
                 [h.value for h in hats] if hats is not None else None,
             ]
             new_values, new_m, new_v, new_hats = adam_update(
-                *state, self._step_size(dtype, learning_rate),
-                self.beta_1, self.beta_2, self.epsilon,
+                *state,
+                self._step_size(dtype, learning_rate),
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
             )
             for variable, value in zip(chosen, new_values, strict=True):
                 variable.assign(value)

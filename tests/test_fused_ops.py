@@ -66,4 +66,3 @@ def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad)
                 continue
             for g, w in zip(got, want, strict=True):
                 np.testing.assert_allclose(ops.convert_to_numpy(g), w, rtol=1e-5, atol=1e-7)
-

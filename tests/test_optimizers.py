@@ -336,12 +336,19 @@ def test_slots_follow_keras_order_and_names():
 def test_adam_updates_variables_of_different_dtypes_as_separately_built_optimizers():
     values = [np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3), np.arange(4.0) / 4]
     grads = [np.full((2, 3), 0.5), np.linspace(1, -1, 4)]
-    together = [katman.Variable(values[0], dtype="float32"), katman.Variable(values[1], dtype="float16")]
-    apart = [katman.Variable(values[0], dtype="float32"), katman.Variable(values[1], dtype="float16")]
+    together = [
+        katman.Variable(values[0], dtype="float32"),
+        katman.Variable(values[1], dtype="float16"),
+    ]
+    apart = [
+        katman.Variable(values[0], dtype="float32"),
+        katman.Variable(values[1], dtype="float16"),
+    ]
     joint = katman.optimizers.Adam(learning_rate=0.1)
     single = [katman.optimizers.Adam(learning_rate=0.1) for _ in apart]
     for _ in range(3):
-        joint.apply([ops.convert_to_tensor(g, v.dtype) for g, v in zip(grads, together)], together)
+        tensors = [ops.convert_to_tensor(g, v.dtype) for g, v in zip(grads, together, strict=True)]
+        joint.apply(tensors, together)
         for optimizer, grad, variable in zip(single, grads, apart, strict=True):
             optimizer.apply([ops.convert_to_tensor(grad, variable.dtype)], [variable])
     for a, b in zip(together, apart, strict=True):
