@@ -163,17 +163,19 @@ class ArrayBatches:
 
         return part(slice(0, cut)), part(slice(cut, None))
 
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng([self.seed, self.epoch])
+
     def __iter__(self) -> Iterator[tuple]:
         order = np.arange(self.num_samples)
-        rng = np.random.default_rng([self.seed, self.epoch])
         if self.shuffle == "batch":
             starts = np.arange(0, self.num_samples, self.batch_size)
-            rng.shuffle(starts)
+            self._rng().shuffle(starts)
             order = np.concatenate(
                 [np.arange(s, min(s + self.batch_size, self.num_samples)) for s in starts]
             )
         elif self.shuffle:
-            rng.shuffle(order)
+            self._rng().shuffle(order)
         for batch in range(self.skip, self.num_batches):
             index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
             if not self.shuffle:
