@@ -7,6 +7,8 @@ that has something faster registers a kernel under the op's name in its kernel t
 torch backend does, because it runs eagerly and pays for every op it dispatches:
 
 - ``affine``: a Dense layer's ``x @ kernel + bias``, one ``addmm``-style call on torch;
+- ``biased_conv``: a Conv layer's convolution and bias, one call on torch (its
+  convolutions add the bias as they write the output);
 - ``adam_update``: Adam's step for all variables at once, with ``torch._foreach_*``
   instead of a couple of dozen small ops per variable.
 
@@ -20,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from katman import ops
+from katman import config, ops
 from katman.ops import Op
+from katman.plugins.ops.nn import conv_reference
 
 
 def _adam_reference(
@@ -102,6 +105,59 @@ affine = Op(
         kernel: ``(in, out)``, Keras's layout.
         bias: ``(out,)`` or None.
     """,
+)
+
+def _bias_shape(bias: Any, data_format: str | None, rank: int) -> tuple[int, ...]:
+    """The shape that broadcasts ``bias`` over a ``rank``-dimensional output's channels."""
+    channels = tuple(bias.shape)
+    if (data_format or config.image_data_format()) == "channels_first":
+        return (1, *channels) + (1,) * (rank - 2)
+    return channels
+
+
+def _biased_conv_reference(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+    dilation_rate: Any = 1,
+) -> np.ndarray:
+    out = conv_reference(x, kernel, strides, padding, data_format, dilation_rate)
+    if bias is None:
+        return out
+    return out + np.reshape(bias, _bias_shape(bias, data_format, out.ndim))
+
+
+def _biased_conv_fallback(
+    x: Any,
+    kernel: Any,
+    bias: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+    dilation_rate: Any = 1,
+) -> Any:
+    out = ops.conv(x, kernel, strides, padding, data_format, dilation_rate)
+    if bias is None:
+        return out
+    if tuple(bias.shape) != tuple(kernel.shape[-1:]):
+        raise ValueError(
+            f"biased_conv: the bias must have shape ({kernel.shape[-1]},), one value per output "
+            f"channel; got {tuple(bias.shape)}."
+        )
+    return ops.add(out, ops.reshape(bias, _bias_shape(bias, data_format, len(out.shape))))
+
+
+biased_conv = Op(
+    "biased_conv",
+    reference=_biased_conv_reference,
+    fallback=_biased_conv_fallback,
+    area="nn",
+    doc="""``conv(x, kernel, ...) + bias`` (``bias`` may be None), the bias added on the
+    channel axis that ``data_format`` names: a Conv layer's output before its activation.
+    The other arguments are ``katman.ops.conv``'s.""",
 )
 
 adam_update = Op(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from katman import ops
-from katman.plugins.fused import adam_update, affine
+from katman.plugins.fused import adam_update, affine, biased_conv
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,37 @@ def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad)
                 continue
             for g, w in zip(got, want, strict=True):
                 np.testing.assert_allclose(ops.convert_to_numpy(g), w, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "kernel_shape", "data_format", "padding", "with_bias"),
+    [
+        ((2, 6, 5, 3), (3, 2, 3, 4), "channels_last", "valid", True),
+        ((2, 3, 6, 5), (3, 2, 3, 4), "channels_first", "same", True),
+        ((2, 7, 3), (3, 3, 2), "channels_last", "same", False),
+        ((2, 3, 7), (2, 3, 2), "channels_first", "valid", True),
+    ],
+)
+def test_biased_conv_matches_its_reference_on_kernel_and_fallback(
+    x_shape, kernel_shape, data_format, padding, with_bias
+):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=x_shape).astype("float32")
+    kernel = rng.normal(size=kernel_shape).astype("float32")
+    bias = rng.normal(size=kernel_shape[-1:]).astype("float32") if with_bias else None
+    arguments = {"strides": 1, "padding": padding, "data_format": data_format}
+    expected = biased_conv.reference(x, kernel, bias, **arguments)
+
+    def tensor(a):
+        return None if a is None else ops.convert_to_tensor(a)
+
+    for function in (biased_conv, biased_conv.fallback):
+        got = function(tensor(x), tensor(kernel), tensor(bias), **arguments)
+        np.testing.assert_allclose(ops.convert_to_numpy(got), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_biased_conv_names_a_bias_of_the_wrong_shape():
+    x = ops.convert_to_tensor(np.ones((1, 4, 4, 2), "float32"))
+    kernel = ops.convert_to_tensor(np.ones((3, 3, 2, 5), "float32"))
+    with pytest.raises(ValueError, match="biased_conv"):
+        biased_conv(x, kernel, ops.convert_to_tensor(np.ones((4,), "float32")))

@@ -9,6 +9,7 @@ from typing import Any
 from katman import constraints, initializers, ops, regularizers
 from katman.errors import ShapeError
 from katman.layers.layer import InputSpec, Layer
+from katman.plugins.fused import biased_conv
 from katman.plugins.layers.core import (
     as_compute,
     default_name,
@@ -161,14 +162,19 @@ class _BaseConv(Layer):
     def _convolve(self, inputs: Any, kernel: Any) -> Any:
         raise NotImplementedError
 
+    def _convolve_with_bias(self, inputs: Any, kernel: Any, bias: Any) -> Any:
+        """The convolution plus ``bias`` (or None); a subclass with a fused form overrides it."""
+        outputs = self._convolve(inputs, kernel)
+        if bias is None:
+            return outputs
+        if self.data_format == "channels_first":
+            bias = ops.reshape(bias, (1, self.filters) + (1,) * self.rank)
+        return ops.add(outputs, bias)
+
     def call(self, inputs: Any) -> Any:
         dtype = self.compute_dtype
-        outputs = self._convolve(inputs, as_compute(self.kernel, dtype))
-        if self.bias is not None:
-            bias = as_compute(self.bias, dtype)
-            if self.data_format == "channels_first":
-                bias = ops.reshape(bias, (1, self.filters) + (1,) * self.rank)
-            outputs = ops.add(outputs, bias)
+        bias = None if self.bias is None else as_compute(self.bias, dtype)
+        outputs = self._convolve_with_bias(inputs, as_compute(self.kernel, dtype), bias)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
@@ -276,7 +282,8 @@ class _Conv(_BaseConv):
             )
         return (*self.kernel_size, channels // self.groups, self.filters)
 
-    def _convolve(self, inputs: Any, kernel: Any) -> Any:
+    def _causal_padded(self, inputs: Any) -> tuple[Any, str]:
+        """The inputs and padding a 'causal' convolution reduces to (others: unchanged)."""
         padding = self.padding
         if padding == "causal":  # pad the start of the sequence, then a 'valid' conv
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
@@ -286,9 +293,17 @@ class _Conv(_BaseConv):
             else:
                 inputs = ops.pad(inputs, [(0, 0), (0, 0), *time])
             padding = "valid"
-        return ops.conv(
+        return inputs, padding
+
+    def _convolve(self, inputs: Any, kernel: Any) -> Any:
+        return self._convolve_with_bias(inputs, kernel, None)
+
+    def _convolve_with_bias(self, inputs: Any, kernel: Any, bias: Any) -> Any:
+        inputs, padding = self._causal_padded(inputs)
+        return biased_conv(
             inputs,
             kernel,
+            bias,
             strides=self.strides,
             padding=padding,
             data_format=self.data_format,

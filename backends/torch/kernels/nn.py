@@ -378,8 +378,10 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         strides: Any,
         padding: str,
         dilation: Any,
+        bias: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Grouped convolution of channels-first ``x`` with a Keras ``(*k, C/g, O)`` kernel."""
+        """Grouped convolution of channels-first ``x`` with a Keras ``(*k, C/g, O)`` kernel,
+        plus ``bias`` per output channel if given."""
         n = x.ndim - 2
         if n not in _CONV:
             raise ValueError(f"conv: 1 to 3 spatial dimensions are supported, got {n}.")
@@ -401,6 +403,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         return _CONV[n](
             _dense(x),
             weight,
+            bias,
             stride=strides,
             dilation=dilation,
             groups=x.shape[1] // per_group,
@@ -417,6 +420,25 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         fmt, padding = _image_format(data_format), _padding(padding)
         x, kernel = floats(inputs, kernel)
         out = _conv_first(_first(x, fmt), kernel, strides, padding, dilation_rate)
+        return _last(out, fmt)
+
+    def biased_conv(
+        inputs: Any,
+        kernel: Any,
+        bias: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+    ) -> torch.Tensor:
+        fmt, padding = _image_format(data_format), _padding(padding)
+        x, kernel, bias = floats(inputs, kernel, bias)
+        if bias is not None and bias.shape != (kernel.shape[-1],):
+            raise ValueError(
+                f"biased_conv: the bias must have shape ({kernel.shape[-1]},), one value per "
+                f"output channel; got {tuple(bias.shape)}."
+            )
+        out = _conv_first(_first(x, fmt), kernel, strides, padding, dilation_rate, bias)
         return _last(out, fmt)
 
     def _depthwise_first(
@@ -619,6 +641,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         "batch_normalization": batch_normalization,
         "normalize": normalize,
         "conv": conv,
+        "biased_conv": biased_conv,
         "depthwise_conv": depthwise_conv,
         "separable_conv": separable_conv,
         "conv_transpose": conv_transpose,
