@@ -33,11 +33,13 @@ def _adam_reference(
     momentums: Sequence[np.ndarray],
     velocities: Sequence[np.ndarray],
     velocity_hats: Sequence[np.ndarray] | None,
-    alpha: float,
+    learning_rate: float,
+    step: float,
     beta_1: float,
     beta_2: float,
     epsilon: float,
 ) -> tuple[list[np.ndarray], ...]:
+    alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
     new_m = [m + (g - m) * (1 - beta_1) for g, m in zip(grads, momentums, strict=True)]
     new_v = [v + (g * g - v) * (1 - beta_2) for g, v in zip(grads, velocities, strict=True)]
     second = new_v
@@ -58,11 +60,13 @@ def _adam_fallback(
     momentums: Sequence[Any],
     velocities: Sequence[Any],
     velocity_hats: Sequence[Any] | None,
-    alpha: Any,
+    learning_rate: Any,
+    step: Any,
     beta_1: float,
     beta_2: float,
     epsilon: float,
 ) -> tuple[list[Any], ...]:
+    alpha = adam_step_size(learning_rate, step, beta_1, beta_2)
     new_m = [
         ops.add(m, ops.multiply(ops.subtract(g, m), 1 - beta_1))
         for g, m in zip(grads, momentums, strict=True)
@@ -106,6 +110,7 @@ affine = Op(
         bias: ``(out,)`` or None.
     """,
 )
+
 
 def _bias_shape(bias: Any, data_format: str | None, rank: int) -> tuple[int, ...]:
     """The shape that broadcasts ``bias`` over a ``rank``-dimensional output's channels."""
@@ -160,6 +165,15 @@ biased_conv = Op(
     The other arguments are ``katman.ops.conv``'s.""",
 )
 
+
+def adam_step_size(learning_rate: Any, step: Any, beta_1: float, beta_2: float) -> Any:
+    """Adam's bias-corrected step size ``lr * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)``."""
+    correction = ops.sqrt(ops.subtract(1.0, ops.power(beta_2, step)))
+    return ops.divide(
+        ops.multiply(learning_rate, correction), ops.subtract(1.0, ops.power(beta_1, step))
+    )
+
+
 adam_update = Op(
     "adam_update",
     reference=_adam_reference,
@@ -176,8 +190,9 @@ adam_update = Op(
         values, grads, momentums, velocities: the variables' values, their gradients and
             the first and second moment slots, one entry per variable (state donated).
         velocity_hats: the AMSGrad maxima of the second moments, or None without AMSGrad.
-        alpha: the bias-corrected step size
-            ``learning_rate * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)``, a scalar tensor.
+        learning_rate: the learning rate, a scalar tensor of the variables' dtype.
+        step: the number of the step being applied (1 for the first), a scalar tensor of
+            the variables' dtype; with the betas it gives the bias correction.
         beta_1, beta_2, epsilon: Python floats.
 
     Returns:

@@ -251,7 +251,8 @@ class Adam(_SlotOptimizer):
             ]
             new_values, new_m, new_v, new_hats = adam_update(
                 *state,
-                self._step_size(dtype, learning_rate),
+                ops.cast(learning_rate, dtype),
+                self._local_step(dtype),
                 self.beta_1,
                 self.beta_2,
                 self.epsilon,
@@ -263,16 +264,6 @@ class Adam(_SlotOptimizer):
                 self._velocities[i].assign(v)
             for hat, value in zip(hats or (), new_hats or (), strict=True):
                 hat.assign(value)
-
-    def _step_size(self, dtype: str, learning_rate: Any) -> Any:
-        """``learning_rate * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)`` for this step."""
-        t = self._local_step(dtype)
-        beta_1_power = ops.power(self.beta_1, t)  # a Python float base takes t's dtype
-        beta_2_power = ops.power(self.beta_2, t)
-        return ops.divide(
-            ops.multiply(ops.cast(learning_rate, dtype), ops.sqrt(ops.subtract(1.0, beta_2_power))),
-            ops.subtract(1.0, beta_1_power),
-        )
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -48,16 +48,16 @@ def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad)
         [np.abs(rng.normal(size=s)).astype("float32") for s in shapes] for _ in "abc"
     )
     hats = hats if amsgrad else None
-    scalars = (0.003, 0.85, 0.99, 1e-6)
+    scalars = (0.003, 4.0, 0.85, 0.99, 1e-6)
     expected = adam_update.reference(values, grads, moments, seconds, hats, *scalars)
 
     def run(function):
         def tensors(arrays):
             return None if arrays is None else [ops.convert_to_tensor(a.copy()) for a in arrays]
 
-        alpha = ops.convert_to_tensor(scalars[0])
+        learning_rate, step = (ops.convert_to_tensor(s) for s in scalars[:2])
         state = [tensors(a) for a in (values, grads, moments, seconds, hats)]
-        return function(*state, alpha, *scalars[1:])
+        return function(*state, learning_rate, step, *scalars[2:])
 
     for result in (run(adam_update), run(adam_update.fallback)):
         for got, want in zip(result, expected, strict=True):

@@ -10,7 +10,7 @@ import numpy as np
 from katman.dtypes import standardize_dtype
 from katman.errors import KatmanError, OpArgumentError, OpNotSupportedError
 from katman.ops.rules import DtypeRule, promote
-from katman.symbolic import KerasTensor, any_symbolic
+from katman.symbolic import KerasTensor
 from katman.variables import Variable, unwrap
 
 # Sizes an unknown (None) dimension takes when a symbolic call probes the NumPy reference;
@@ -73,10 +73,13 @@ class Op:
         self._kernel: Callable[..., Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if any_symbolic(args, kwargs):
+        found = _find_special(args)
+        if kwargs:
+            found = max(found, _find_special(kwargs.values()))
+        if found == _SYMBOLIC:
             return self.symbolic_call(*args, **kwargs)
         kernel = self._kernel or self._resolve()
-        if _holds_variable(args) or (kwargs and _holds_variable(kwargs.values())):
+        if found == _VARIABLE:
             args = tuple(unwrap(a) for a in args)
             kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         try:
@@ -174,13 +177,26 @@ def _is_backend_tensor(value: Any) -> bool:
     return get_backend().is_tensor(value)
 
 
-def _holds_variable(values: Any) -> bool:
+# What ``_find_special`` reports, in increasing precedence.
+_PLAIN, _VARIABLE, _SYMBOLIC = 0, 1, 2
+
+
+def _find_special(values: Any) -> int:
+    """Whether a KerasTensor (symbolic call) or a Variable (to unwrap) is among ``values``,
+    one level of lists and tuples deep: one pass, as this runs for every op call."""
+    found = _PLAIN
     for value in values:
+        if isinstance(value, KerasTensor):
+            return _SYMBOLIC
         if isinstance(value, Variable):
-            return True
-        if isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in value):
-            return True
-    return False
+            found = _VARIABLE
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, KerasTensor):
+                    return _SYMBOLIC
+                if isinstance(item, Variable):
+                    found = _VARIABLE
+    return found
 
 
 def input_dtypes(args: tuple, kwargs: dict) -> list[Any]:

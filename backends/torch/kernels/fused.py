@@ -34,14 +34,19 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         momentums: list[torch.Tensor],
         velocities: list[torch.Tensor],
         velocity_hats: list[torch.Tensor] | None,
-        alpha: Any,
+        learning_rate: Any,
+        step: Any,
         beta_1: float,
         beta_2: float,
         epsilon: float,
     ) -> tuple[list[torch.Tensor], ...]:
         values = [backend.convert_to_tensor(v) for v in values]
         grads = [backend.convert_to_tensor(g) for g in grads]
-        alpha = backend.convert_to_tensor(alpha, backend.dtype_of(values[0]))
+        dtype = backend.dtype_of(values[0])
+        step = backend.convert_to_tensor(step, dtype)
+        learning_rate = backend.convert_to_tensor(learning_rate, dtype)
+        # Plain torch calls: the bias correction costs a few microseconds, not a few ops.
+        alpha = learning_rate * torch.sqrt(1 - beta_2**step) / (1 - beta_1**step)
         # In place throughout; the denominators are the only new buffers.
         with torch.no_grad():
             torch._foreach_lerp_(momentums, grads, 1 - beta_1)
