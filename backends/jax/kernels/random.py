@@ -177,7 +177,9 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             noise_shape = [
                 d if n is None else n for d, n in zip(inputs.shape, noise_shape, strict=True)
             ]
-        rate = jnp.asarray(rate, "float64")
+        # float32 unless the inputs are float64: the mask's uniforms take the rate's
+        # precision, and 64-bit ones cost twice the random bits.
+        rate = jnp.asarray(rate, "float64" if inputs.dtype == jnp.float64 else "float32")
         return _dropout(_key(seed), inputs, rate, noise_shape=_shape(noise_shape))
 
     def shuffle(x: Any, axis: int = 0, seed: Any = None) -> jax.Array:
