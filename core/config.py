@@ -119,12 +119,12 @@ def _read(path: Path) -> dict[str, Any]:
 def _get(key: str) -> Any:
     if key in _overrides:
         return _overrides[key]
-    return _file_setting(os.environ.get("KATMAN_HOME"), key)
+    return _file_setting(os.environ.get("KATMAN_HOME"), os.environ.get("HOME"), key)
 
 
 @functools.lru_cache(maxsize=64)
-def _file_setting(home: str | None, key: str) -> Any:
-    # Keyed by $KATMAN_HOME, which selects the file: floatx() runs on every conversion of a
+def _file_setting(katman_home: str | None, home: str | None, key: str) -> Any:
+    # Keyed by the variables that locate the file: floatx() runs on every conversion of a
     # Python float, and building the file's path each time cost more than the conversion.
     value = _read(config_file()).get(key, _DEFAULTS[key])
     try:

@@ -43,6 +43,18 @@ def test_katman_home_defaults_to_dot_katman(monkeypatch, tmp_path):
     assert config.config_file() == tmp_path / ".katman" / "katman.json"
 
 
+def test_settings_follow_the_folder_the_environment_names(monkeypatch, tmp_path):
+    # Settings are cached per location, so switching HOME or KATMAN_HOME switches files.
+    monkeypatch.delenv("KATMAN_HOME")
+    for name, dtype in (("first", "float64"), ("second", "float16")):
+        (tmp_path / name / ".katman").mkdir(parents=True)
+        (tmp_path / name / ".katman" / "katman.json").write_text(json.dumps({"floatx": dtype}))
+        monkeypatch.setenv("HOME", str(tmp_path / name))
+        assert config.floatx() == dtype
+    monkeypatch.setenv("KATMAN_HOME", str(tmp_path / "first" / ".katman"))
+    assert config.floatx() == "float64"
+
+
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
 def test_broken_katman_json_is_a_clear_error(isolated, content):
     (isolated / "katman.json").write_text(content)
