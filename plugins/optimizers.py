@@ -232,6 +232,10 @@ class Adam(_SlotOptimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
+    def update_step(self, gradient: Any, variable: Variable, learning_rate: Any) -> None:
+        # Keras's per-variable entry point; apply() goes through update_all instead.
+        self.update_all([gradient], [variable], learning_rate)
+
     def update_all(self, grads: list[Any], variables: list[Variable], learning_rate: Any) -> None:
         # One fused update per dtype: the step size is computed once per group, and a
         # backend with a multi-tensor kernel runs the whole group in a few calls.

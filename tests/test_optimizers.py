@@ -354,3 +354,17 @@ def test_adam_updates_variables_of_different_dtypes_as_separately_built_optimize
     for a, b in zip(together, apart, strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(ops.convert_to_numpy(a.value), ops.convert_to_numpy(b.value))
+
+
+def test_adam_update_step_updates_one_variable_as_apply_does():
+    # Keras's per-variable entry point gives what apply() gives for that variable.
+    values, grad = np.array([0.5, -1.0, 2.0], "float32"), np.array([0.1, 0.2, -0.3], "float32")
+    stepped, applied = katman.Variable(values), katman.Variable(values)
+    by_step, by_apply = katman.optimizers.Adam(0.1), katman.optimizers.Adam(0.1)
+    by_step.build([stepped])
+    by_step.update_step(ops.convert_to_tensor(grad), stepped, ops.convert_to_tensor(0.1))
+    by_apply.apply([ops.convert_to_tensor(grad)], [applied])
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(stepped.value), ops.convert_to_numpy(applied.value)
+    )
+    assert not np.array_equal(ops.convert_to_numpy(stepped.value), values)
