@@ -417,10 +417,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         data_format: str | None = None,
         dilation_rate: Any = 1,
     ) -> torch.Tensor:
-        fmt, padding = _image_format(data_format), _padding(padding)
-        x, kernel = floats(inputs, kernel)
-        out = _conv_first(_first(x, fmt), kernel, strides, padding, dilation_rate)
-        return _last(out, fmt)
+        return biased_conv(inputs, kernel, None, strides, padding, data_format, dilation_rate)
 
     def biased_conv(
         inputs: Any,
