@@ -255,6 +255,35 @@ def test_average_pooling_same_padding_averages_only_real_values():
     assert layer.compute_output_shape((None, 5, 6, 2)) == (None, 3, 3, 2)
 
 
+def numpy_max_pool_gradient(x, pool, upstream):
+    """The gradient of ``sum(max_pool(x) * upstream)`` for non-overlapping 2D windows
+    (strides = pool size, 'valid'): each window's first maximum, in row-major order, takes
+    the window's upstream value; rows and columns no window covers get nothing."""
+    grad = np.zeros_like(x)
+    for b, i, j, c in itertools.product(*[range(d) for d in upstream.shape]):
+        window = x[b, i * pool[0] : (i + 1) * pool[0], j * pool[1] : (j + 1) * pool[1], c]
+        r, q = np.unravel_index(np.argmax(window), window.shape)
+        grad[b, i * pool[0] + r, j * pool[1] + q, c] = upstream[b, i, j, c]
+    return grad
+
+
+@pytest.mark.parametrize("pool", [(2, 2), (3, 2)])
+def test_max_pooling_gradient_goes_to_the_first_maximum_of_each_window(pool):
+    # Ties are common after a ReLU (and exact in quantized data): the gradient must not be
+    # split between them or duplicated. The odd sides leave cropped rows and columns.
+    x = RNG.integers(0, 3, size=(2, 7, 5, 3)).astype("float32")
+    upstream = RNG.normal(size=(2, 7 // pool[0], 5 // pool[1], 3)).astype("float32")
+    backend = katman.backend.get_backend()
+
+    def objective(x):
+        pooled = katman.ops.max_pool(x, pool, padding="valid")
+        return katman.ops.sum(katman.ops.multiply(pooled, upstream))
+
+    _, (grad,) = backend.value_and_grad(objective, x)
+    expected = numpy_max_pool_gradient(x, pool, upstream)
+    np.testing.assert_allclose(to_numpy(grad), expected, rtol=1e-6, atol=1e-6)
+
+
 @st.composite
 def pool_shape_cases(draw):
     rank = draw(st.integers(1, 2))

@@ -4,6 +4,7 @@ convolutions, pooling and attention."""
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -313,6 +314,47 @@ def _conv_transpose(
     return _back(full, fmt)
 
 
+def _tiles(x: jax.Array, size: tuple[int, ...]) -> jax.Array:
+    """Channels-last ``x`` as ``(batch, out_1, size_1, out_2, size_2, ..., channels)``: each
+    non-overlapping window on axes of its own; what no window covers is cropped."""
+    out = [x.shape[i + 1] // k for i, k in enumerate(size)]
+    x = x[(slice(None), *[slice(0, o * k) for o, k in zip(out, size, strict=True)])]
+    shape = [d for o, k in zip(out, size, strict=True) for d in (o, k)]
+    return x.reshape(x.shape[0], *shape, x.shape[-1])
+
+
+def _tile_axes(n: int) -> tuple[int, ...]:
+    return tuple(2 + 2 * i for i in range(n))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _tiled_max(x: jax.Array, size: tuple[int, ...]) -> jax.Array:
+    """Max pooling with stride equal to the window: a reduction over reshaped axes. XLA's CPU
+    backend turns reduce_window's gradient (select_and_scatter) into index iotas and a
+    scatter that cost ~15x the forward pass; this gradient is elementwise."""
+    return jnp.max(_tiles(x, size), axis=_tile_axes(len(size)))
+
+
+@_tiled_max.defjvp
+def _tiled_max_jvp(
+    size: tuple[int, ...], primals: tuple[jax.Array], tangents: tuple[jax.Array]
+) -> tuple[jax.Array, jax.Array]:
+    # jnp.max would split the gradient among tied maxima; like select_and_scatter (and
+    # torch and tensorflow), the first maximum of each window takes all of it.
+    windows, tangent_windows = _tiles(primals[0], size), _tiles(tangents[0], size)
+    axes = _tile_axes(len(size))
+    out = jnp.max(windows, axis=axes)
+    hit = windows == jnp.expand_dims(out, axes)
+    taken = jnp.zeros(out.shape, bool)
+    out_tangent = jnp.zeros(out.shape, tangent_windows.dtype)
+    for position in itertools.product(*[range(k) for k in size]):
+        index = (slice(None), *[i for p in position for i in (slice(None), p)])
+        first = hit[index] & ~taken
+        taken = taken | first
+        out_tangent = out_tangent + jnp.where(first, tangent_windows[index], 0)
+    return out, out_tangent
+
+
 @functools.partial(jax.jit, static_argnames=("size", "step", "padding", "fmt", "average"))
 def _pool(
     x: jax.Array,
@@ -333,6 +375,8 @@ def _pool(
         total = lax.reduce_window(x, 0.0, lax.add, window, strides, pads)
         ones = jnp.ones((1, *x.shape[1:-1], 1), x.dtype)
         out = total / lax.reduce_window(ones, 0.0, lax.add, window, strides, pads)
+    elif size == step and not any(any(p) for p in pads):
+        out = _tiled_max(x, size)
     else:
         # A Python scalar identity lets JAX pick its differentiable max-pooling primitive.
         low = -math.inf if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
