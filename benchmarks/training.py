@@ -180,7 +180,7 @@ def header(
 ) -> list[str]:
     versions = ", ".join(f"{d} {_version(d)}" for d in (backend, "keras", "katman"))
     plan_text = "; ".join(
-        f"{MODEL_TITLES[m]}: fit {p.epochs} epochs x {p.steps} steps (first left out), "
+        f"{MODEL_TITLES[m]}: fit {p.epochs} epochs x {p.steps} steps (median after the first), "
         f"train_on_batch {p.batches} calls after {p.warmup}, predict {p.predict_samples:,}"
         for m, p in plans.items()
     )

@@ -7,6 +7,8 @@ Only NumPy is imported here: a variant's process imports its own framework and n
 
 from __future__ import annotations
 
+import itertools
+import statistics
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -30,9 +32,10 @@ class Plan:
     """How long each measurement runs, per model.
 
     ``fit`` trains ``epochs`` epochs of ``steps`` batches; the first epoch (tracing and
-    compiling) is left out and the rest divided by their steps. ``train_on_batch`` calls
-    are timed after ``warmup`` untimed ones; ``predict`` runs once untimed on a few batches
-    of both shapes it will see, then once timed on ``predict_samples`` samples.
+    compiling) is left out and the median of the rest divided by their steps.
+    ``train_on_batch`` calls are timed after ``warmup`` untimed ones; ``predict`` runs once
+    untimed on a few batches of both shapes it will see, then once timed on
+    ``predict_samples`` samples.
     """
 
     steps: int
@@ -46,8 +49,8 @@ class Plan:
 
 
 DEFAULT_PLANS = {
-    "mlp": Plan(steps=20, epochs=4, batches=30, warmup=3, predict_samples=10_000),
-    "convnet": Plan(steps=8, epochs=3, batches=8, warmup=2, predict_samples=10_000),
+    "mlp": Plan(steps=20, epochs=6, batches=30, warmup=3, predict_samples=10_000),
+    "convnet": Plan(steps=8, epochs=6, batches=8, warmup=2, predict_samples=10_000),
 }
 QUICK_PLANS = {
     "mlp": Plan(steps=3, epochs=2, batches=3, warmup=1, predict_samples=1_000),
@@ -126,8 +129,10 @@ def cross_entropy(probabilities: Any, labels: np.ndarray) -> float:
 
 
 def per_step(epoch_ends: list[float], steps: int) -> float:
-    """Seconds per step from the clock at the end of each epoch, the first epoch left out."""
-    return (epoch_ends[-1] - epoch_ends[0]) / (steps * (len(epoch_ends) - 1))
+    """Seconds per step from the clock at the end of each epoch: the median epoch after the
+    first, so that one epoch slowed by another process does not move the result."""
+    epochs = [end - start for start, end in itertools.pairwise(epoch_ends)]
+    return statistics.median(epochs) / steps
 
 
 def measure(model: str, plan: Plan, runner: Any) -> dict[str, float]:

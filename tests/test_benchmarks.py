@@ -58,3 +58,10 @@ def test_quick_run_prints_every_row_with_numeric_ratios(active_backend, home, tm
         for job in ("startup", "mlp", "convnet")
         for variant in ("katman", "raw", "keras")
     )
+
+
+def test_fit_step_is_the_median_epoch_after_the_first():
+    from benchmarks.workload import per_step
+
+    # Epochs after the first take 1, 1, 8 (another process ran) and 1 seconds, of 2 steps each.
+    assert per_step([0.0, 1.0, 2.0, 10.0, 11.0], steps=2) == 0.5
