@@ -327,24 +327,31 @@ def _tile_axes(n: int) -> tuple[int, ...]:
     return tuple(2 + 2 * i for i in range(n))
 
 
+def _lowest(dtype: Any) -> float | int:
+    """The identity of max: a Python scalar, which lets JAX pick its max-pooling primitive."""
+    return -math.inf if jnp.issubdtype(dtype, jnp.floating) else int(jnp.iinfo(dtype).min)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _tiled_max(x: jax.Array, size: tuple[int, ...]) -> jax.Array:
-    """Max pooling with stride equal to the window: a reduction over reshaped axes. XLA's CPU
-    backend turns reduce_window's gradient (select_and_scatter) into index iotas and a
-    scatter that cost ~15x the forward pass; this gradient is elementwise."""
-    return jnp.max(_tiles(x, size), axis=_tile_axes(len(size)))
+    """Max pooling with stride equal to the window and no padding, whose gradient is
+    elementwise: XLA's CPU backend turns reduce_window's own gradient (select_and_scatter)
+    into index iotas and a scatter that cost ~15x the forward pass."""
+    window = (1, *size, 1)
+    return lax.reduce_window(x, _lowest(x.dtype), lax.max, window, window, "VALID")
 
 
 @_tiled_max.defjvp
 def _tiled_max_jvp(
     size: tuple[int, ...], primals: tuple[jax.Array], tangents: tuple[jax.Array]
 ) -> tuple[jax.Array, jax.Array]:
-    # jnp.max would split the gradient among tied maxima; like select_and_scatter (and
-    # torch and tensorflow), the first maximum of each window takes all of it.
-    windows, tangent_windows = _tiles(primals[0], size), _tiles(tangents[0], size)
+    # Each window on axes of its own, so that the gradient is a mask, not a scatter. Like
+    # select_and_scatter (and torch and tensorflow), the first maximum of each window takes
+    # all of it where jnp.max would split it among ties.
+    out = _tiled_max(primals[0], size)
     axes = _tile_axes(len(size))
-    out = jnp.max(windows, axis=axes)
-    hit = windows == jnp.expand_dims(out, axes)
+    hit = _tiles(primals[0], size) == jnp.expand_dims(out, axes)
+    tangent_windows = _tiles(tangents[0], size)
     taken = jnp.zeros(out.shape, bool)
     out_tangent = jnp.zeros(out.shape, tangent_windows.dtype)
     for position in itertools.product(*[range(k) for k in size]):
@@ -378,9 +385,7 @@ def _pool(
     elif size == step and not any(any(p) for p in pads):
         out = _tiled_max(x, size)
     else:
-        # A Python scalar identity lets JAX pick its differentiable max-pooling primitive.
-        low = -math.inf if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
-        out = lax.reduce_window(x, low, lax.max, window, strides, pads)
+        out = lax.reduce_window(x, _lowest(x.dtype), lax.max, window, strides, pads)
     return _back(out, fmt)
 
 
