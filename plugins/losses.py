@@ -335,6 +335,9 @@ def sparse_categorical_crossentropy(
     return ops.where(valid, values, ops.zeros_like(values))
 
 
+sparse_categorical_crossentropy.integer_targets = True  # type: ignore[attr-defined]
+
+
 def _squeeze_sparse_labels(y_true: Any, y_pred: Any, axis: int) -> Any:
     if len(y_true.shape) == len(y_pred.shape) and len(y_true.shape) and y_true.shape[axis] == 1:
         return ops.squeeze(y_true, axis)

@@ -119,11 +119,15 @@ class Mean(Metric):
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
         values = ops.convert_to_tensor(values)
-        scalar_weight = sample_weight is None or tuple(ops.shape(sample_weight)) == ()
-        if tuple(values.shape) == () and scalar_weight:
+        if tuple(values.shape) == () and (
+            sample_weight is None or _is_number(sample_weight) or not ops.shape(sample_weight)
+        ):
             # One value with one weight (the loss of a step weighted by its batch size):
             # every training step does this, so it skips the general broadcasting.
-            weight = 1.0 if sample_weight is None else ops.cast(sample_weight, self.dtype)
+            if sample_weight is None or _is_number(sample_weight):
+                weight = 1.0 if sample_weight is None else float(sample_weight)
+            else:
+                weight = ops.cast(sample_weight, self.dtype)
             self.total.assign_add(ops.multiply(ops.cast(values, self.dtype), weight))
             self.count.assign_add(weight)
             return
@@ -138,11 +142,13 @@ class Mean(Metric):
         self.count.assign_add(count)
 
     def result(self) -> Any:
+        # 0 before any weight is seen (the quotient's inf or nan is not selected).
         total, count = self.total.value, self.count.value
-        empty = ops.equal(count, 0.0)
-        return ops.where(
-            empty, ops.zeros_like(total), ops.divide(total, ops.where(empty, 1.0, count))
-        )
+        return ops.where(ops.equal(count, 0.0), 0.0, ops.divide(total, count))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _serialize_function(owner: str, fn: Any) -> Any:

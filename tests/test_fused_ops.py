@@ -68,6 +68,41 @@ def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad)
                 np.testing.assert_allclose(ops.convert_to_numpy(g), w, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_torch_adam_paths_for_cpu_and_gpu_agree_with_the_reference(amsgrad):
+    # torch's kernel goes tensor by tensor on the CPU and multi-tensor on CUDA; both paths
+    # run here on CPU tensors (torch is installed whatever the active backend).
+    import torch
+
+    from katman.backends.torch.kernels.fused import adam_multi_tensor, adam_per_tensor
+
+    rng = np.random.default_rng(11)
+    shapes = [(3, 4), (5,), (), (2, 1, 3)]
+    values, grads = ([rng.normal(size=s).astype("float32") for s in shapes] for _ in "ab")
+    moments, seconds, hats = (
+        [np.abs(rng.normal(size=s)).astype("float32") for s in shapes] for _ in "abc"
+    )
+    hats = hats if amsgrad else None
+    learning_rate, step, beta_1, beta_2, epsilon = 0.003, 4.0, 0.85, 0.99, 1e-6
+    expected = adam_update.reference(
+        values, grads, moments, seconds, hats, learning_rate, step, beta_1, beta_2, epsilon
+    )
+    alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+    for update in (adam_multi_tensor, adam_per_tensor):
+        state = [
+            None if arrays is None else [torch.tensor(a) for a in arrays]
+            for arrays in (values, grads, moments, seconds, hats)
+        ]
+        update(*state, torch.tensor(alpha, dtype=torch.float32), beta_1, beta_2, epsilon)
+        updated = (state[0], state[2], state[3], state[4])
+        for got, want in zip(updated, expected, strict=True):
+            if want is None:
+                assert got is None
+                continue
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_allclose(g.numpy(), w, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize(
     ("x_shape", "kernel_shape", "data_format", "padding", "with_bias"),
     [

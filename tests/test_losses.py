@@ -235,6 +235,27 @@ def test_sparse_labels_with_a_trailing_unit_axis():
     np.testing.assert_allclose(numpy(ours), keras_numpy(theirs), rtol=1e-5)
 
 
+@pytest.mark.parametrize("compiled_by_name", [False, True])
+def test_sparse_labels_stay_integers_in_a_half_precision_loss(compiled_by_name):
+    # float16 holds integers exactly only up to 2048: label 2049 cast to the loss's dtype
+    # would become 2048 and score the wrong class.
+    logits = np.zeros((2, 3000), "float32")
+    logits[:, 2049] = 4.0
+    y_true = np.array([2049, 2048], "int32")
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    expected = -log_probs[[0, 1], y_true]
+    if compiled_by_name:
+        function = katman.losses.get("sparse_categorical_crossentropy")
+        loss = katman.losses.LossFunctionWrapper(
+            function, reduction=None, dtype="float16", from_logits=True
+        )
+    else:
+        loss = katman.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction=None, dtype="float16"
+        )
+    np.testing.assert_allclose(numpy(loss(y_true, logits)), expected, rtol=2e-3)
+
+
 def test_ignore_class_leaves_samples_out_of_the_average():
     y_true = np.array([0, 1, 2, 1, 3], "int32")
     _, y_pred = make_data("sparse", seed=5)

@@ -18,6 +18,7 @@ from katman.config import floatx
 
 _NAMES = {torch_dtype: name for name, torch_dtype in TORCH_DTYPES.items()}
 _FLOATS = frozenset(("float16", "bfloat16", "float32", "float64"))
+_INTS = frozenset(("int32", "int64"))
 
 
 class TorchBackend(Backend):
@@ -47,9 +48,12 @@ class TorchBackend(Backend):
                 return x
             wanted = TORCH_DTYPES.get(dtype) or TORCH_DTYPES[standardize_dtype(dtype)]
             return x if x.dtype is wanted else x.to(wanted)
+        # Python numbers (learning rates, epsilons, step counters) skip the round trip
+        # through NumPy where torch gives the same value.
         if type(x) is float and (dtype is None or dtype in _FLOATS):
-            # Python floats (learning rates, epsilons) skip the round trip through NumPy.
             return torch.tensor(x, dtype=TORCH_DTYPES[dtype or floatx()])
+        if type(x) is int and (dtype in _FLOATS or dtype in _INTS) and -(2**31) <= x < 2**31:
+            return torch.tensor(x, dtype=TORCH_DTYPES[dtype])
         array, target = host_array(x, dtype)
         if not (array.flags.c_contiguous and array.flags.writeable):
             array = array.copy()  # torch.from_numpy needs its own writable, C-ordered memory

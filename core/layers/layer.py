@@ -458,7 +458,8 @@ class Layer(get_backend().layer_base):
 
     def _clear_losses(self) -> None:
         for layer in self._flatten_layers():
-            layer._added_losses = []
+            if layer._added_losses:  # setting an attribute of a torch module is not free
+                layer._added_losses = []
 
     # -- building --------------------------------------------------------------------------
     def build(self, input_shape: Any = None) -> None:

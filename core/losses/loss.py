@@ -30,6 +30,11 @@ class Loss:
         dtype: the dtype computed in (default ``floatx``).
     """
 
+    #: True for losses whose ``y_true`` holds class indices: they keep their integer dtype
+    #: instead of being cast to ``dtype`` (float32 holds integers exactly only up to 2**24).
+    #: A wrapped function sets it with an ``integer_targets`` attribute of its own.
+    integer_targets = False
+
     def __init__(
         self,
         name: str | None = None,
@@ -46,7 +51,7 @@ class Loss:
         self.dtype = dtype or floatx()
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
-        y_true = ops.convert_to_tensor(y_true, self.dtype)
+        y_true = ops.convert_to_tensor(y_true, None if self.integer_targets else self.dtype)
         y_pred = ops.convert_to_tensor(y_pred, self.dtype)
         try:
             losses = self.call(y_true, y_pred)
@@ -88,6 +93,7 @@ class LossFunctionWrapper(Loss):
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
+        self.integer_targets = getattr(fn, "integer_targets", False)
         self._fn_kwargs = kwargs
 
     def call(self, y_true: Any, y_pred: Any) -> Any:

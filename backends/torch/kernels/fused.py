@@ -1,8 +1,9 @@
-"""Multi-tensor optimizer updates (the ``katman.plugins.fused`` ops).
+"""The ``katman.plugins.fused`` ops: Dense's matmul and bias in one call, and optimizer
+updates over every variable at once.
 
-Each kernel updates its state arguments in place with ``torch._foreach_*`` and returns them,
-so an Adam step over every variable is a handful of calls instead of a couple of dozen
-small ops per variable. The step size stays a tensor: no host synchronisation per step.
+The Adam kernel updates its state arguments in place and returns them, so a step over every
+variable is a few calls per tensor (or a handful in all, on the GPU) instead of a couple of
+dozen small ops per variable. The step size stays a tensor: no host synchronisation per step.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         bias = None if bias is None else backend.convert_to_tensor(bias)
         same = x.dtype is kernel.dtype and (bias is None or bias.dtype is x.dtype)
         if same and x.is_floating_point() and kernel.ndim == 2 and x.ndim >= 1:
+            if x.ndim == 2 and bias is not None:
+                return torch.addmm(bias, x, kernel)  # no transpose node in the graph
             return F.linear(x, kernel.t(), bias)  # kernel.t() is a view: nothing copied
         out = matmul(x, kernel)  # mixed dtypes or shapes: the general kernels' rules
         return out if bias is None else add(out, bias)
@@ -47,19 +50,62 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         learning_rate = backend.convert_to_tensor(learning_rate, dtype)
         # Plain torch calls: the bias correction costs a few microseconds, not a few ops.
         alpha = learning_rate * torch.sqrt(1 - beta_2**step) / (1 - beta_1**step)
-        # In place throughout; the denominators are the only new buffers.
+        # As torch.optim chooses: one pass over all tensors per operation where each call is
+        # a kernel launch (GPU); on the CPU, each tensor through every operation while it is
+        # still in cache.
+        update = adam_multi_tensor if values[0].is_cuda else adam_per_tensor
         with torch.no_grad():
-            torch._foreach_lerp_(momentums, grads, 1 - beta_1)
-            torch._foreach_mul_(velocities, beta_2)
-            torch._foreach_addcmul_(velocities, grads, grads, 1 - beta_2)
-            second = velocities
-            if velocity_hats is not None:
-                torch._foreach_maximum_(velocity_hats, velocities)
-                second = velocity_hats
-            denominators = torch._foreach_sqrt(second)
-            torch._foreach_add_(denominators, epsilon)
-            torch._foreach_div_(denominators, alpha)
-            torch._foreach_addcdiv_(values, momentums, denominators, -1.0)
+            update(
+                values, grads, momentums, velocities, velocity_hats, alpha, beta_1, beta_2, epsilon
+            )
         return values, momentums, velocities, velocity_hats
 
     return {"affine": affine, "adam_update": adam_update}
+
+
+def adam_multi_tensor(
+    values: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    momentums: list[torch.Tensor],
+    velocities: list[torch.Tensor],
+    velocity_hats: list[torch.Tensor] | None,
+    alpha: torch.Tensor,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> None:
+    """Adam's update in place, each operation once over all tensors (``torch._foreach_*``);
+    ``alpha`` is the bias-corrected step size."""
+    torch._foreach_lerp_(momentums, grads, 1 - beta_1)
+    torch._foreach_mul_(velocities, beta_2)
+    torch._foreach_addcmul_(velocities, grads, grads, 1 - beta_2)
+    second = velocities
+    if velocity_hats is not None:
+        torch._foreach_maximum_(velocity_hats, velocities)
+        second = velocity_hats
+    denominators = torch._foreach_sqrt(second)  # the only new buffers
+    torch._foreach_add_(denominators, epsilon)
+    torch._foreach_div_(denominators, alpha)
+    torch._foreach_addcdiv_(values, momentums, denominators, -1.0)
+
+
+def adam_per_tensor(
+    values: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    momentums: list[torch.Tensor],
+    velocities: list[torch.Tensor],
+    velocity_hats: list[torch.Tensor] | None,
+    alpha: torch.Tensor,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> None:
+    """The same update as :func:`adam_multi_tensor`, one tensor at a time."""
+    hats = velocity_hats or [None] * len(values)
+    for value, grad, m, v, hat in zip(values, grads, momentums, velocities, hats, strict=True):
+        m.lerp_(grad, 1 - beta_1)
+        v.mul_(beta_2).addcmul_(grad, grad, value=1 - beta_2)
+        if hat is not None:
+            torch.maximum(hat, v, out=hat)
+            v = hat
+        value.addcdiv_(m, v.sqrt().add_(epsilon).div_(alpha), value=-1.0)

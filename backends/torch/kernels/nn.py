@@ -279,11 +279,10 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             )
         # Picks each label's log-probability (cheaper than a one-hot product, forward and
         # backward); a label outside the classes scores 0, as its all-zero one-hot row would.
-        classes = output.shape[axis]
-        inside = (target >= 0) & (target < classes)
-        index = torch.clamp(target, 0, max(classes - 1, 0)).unsqueeze(axis)
-        picked = torch.gather(_log_probs(output, from_logits, axis), axis, index).squeeze(axis)
-        return -torch.where(inside, picked, torch.zeros((), dtype=picked.dtype))
+        index = torch.clamp(target, 0, max(output.shape[axis] - 1, 0))
+        log_probs = _log_probs(output, from_logits, axis)
+        picked = torch.gather(log_probs, axis, index.unsqueeze(axis)).squeeze(axis)
+        return torch.where(index == target, picked, 0.0).neg()
 
     # --- normalization ----------------------------------------------------------------------
 
