@@ -119,15 +119,17 @@ class Mean(Metric):
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
         values = ops.convert_to_tensor(values)
-        if tuple(values.shape) == () and (
-            sample_weight is None or _is_number(sample_weight) or not ops.shape(sample_weight)
-        ):
+        if sample_weight is None:
+            weight = 1.0
+        elif _is_number(sample_weight):
+            weight = float(sample_weight)
+        elif not ops.shape(sample_weight):
+            weight = ops.cast(sample_weight, self.dtype)
+        else:
+            weight = None
+        if tuple(values.shape) == () and weight is not None:
             # One value with one weight (the loss of a step weighted by its batch size):
             # every training step does this, so it skips the general broadcasting.
-            if sample_weight is None or _is_number(sample_weight):
-                weight = 1.0 if sample_weight is None else float(sample_weight)
-            else:
-                weight = ops.cast(sample_weight, self.dtype)
             self.total.assign_add(ops.multiply(ops.cast(values, self.dtype), weight))
             self.count.assign_add(weight)
             return
