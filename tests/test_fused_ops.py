@@ -37,17 +37,32 @@ def test_affine_matches_its_reference_on_kernel_and_fallback(x_shape, with_bias,
         np.testing.assert_allclose(ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("amsgrad", [False, True])
-def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad):
-    # The active backend's own kernel (torch has a multi-tensor one) and the composite
-    # fallback both follow the NumPy reference, scalars and odd shapes included.
-    rng = np.random.default_rng(7)
+def adam_state(seed, amsgrad):
+    """Values, gradients, moments, second moments and (with amsgrad) their maxima, float32
+    arrays of odd shapes, scalars included."""
+    rng = np.random.default_rng(seed)
     shapes = [(3, 4), (5,), (), (2, 1, 3)]
     values, grads = ([rng.normal(size=s).astype("float32") for s in shapes] for _ in "ab")
     moments, seconds, hats = (
         [np.abs(rng.normal(size=s)).astype("float32") for s in shapes] for _ in "abc"
     )
-    hats = hats if amsgrad else None
+    return values, grads, moments, seconds, hats if amsgrad else None
+
+
+def assert_adam_state(updated, expected, to_numpy):
+    for got, want in zip(updated, expected, strict=True):
+        if want is None:
+            assert got is None
+            continue
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(to_numpy(g), w, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad):
+    # The active backend's own kernel (torch has a multi-tensor one) and the composite
+    # fallback both follow the NumPy reference, scalars and odd shapes included.
+    values, grads, moments, seconds, hats = adam_state(7, amsgrad)
     scalars = (0.003, 4.0, 0.85, 0.99, 1e-6)
     expected = adam_update.reference(values, grads, moments, seconds, hats, *scalars)
 
@@ -60,12 +75,7 @@ def test_fused_adam_update_matches_its_reference_on_kernel_and_fallback(amsgrad)
         return function(*state, learning_rate, step, *scalars[2:])
 
     for result in (run(adam_update), run(adam_update.fallback)):
-        for got, want in zip(result, expected, strict=True):
-            if want is None:
-                assert got is None
-                continue
-            for g, w in zip(got, want, strict=True):
-                np.testing.assert_allclose(ops.convert_to_numpy(g), w, rtol=1e-5, atol=1e-7)
+        assert_adam_state(result, expected, ops.convert_to_numpy)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -76,13 +86,7 @@ def test_torch_adam_paths_for_cpu_and_gpu_agree_with_the_reference(amsgrad):
 
     from katman.backends.torch.kernels.fused import adam_multi_tensor, adam_per_tensor
 
-    rng = np.random.default_rng(11)
-    shapes = [(3, 4), (5,), (), (2, 1, 3)]
-    values, grads = ([rng.normal(size=s).astype("float32") for s in shapes] for _ in "ab")
-    moments, seconds, hats = (
-        [np.abs(rng.normal(size=s)).astype("float32") for s in shapes] for _ in "abc"
-    )
-    hats = hats if amsgrad else None
+    values, grads, moments, seconds, hats = adam_state(11, amsgrad)
     learning_rate, step, beta_1, beta_2, epsilon = 0.003, 4.0, 0.85, 0.99, 1e-6
     expected = adam_update.reference(
         values, grads, moments, seconds, hats, learning_rate, step, beta_1, beta_2, epsilon
@@ -95,12 +99,7 @@ def test_torch_adam_paths_for_cpu_and_gpu_agree_with_the_reference(amsgrad):
         ]
         update(*state, torch.tensor(alpha, dtype=torch.float32), beta_1, beta_2, epsilon)
         updated = (state[0], state[2], state[3], state[4])
-        for got, want in zip(updated, expected, strict=True):
-            if want is None:
-                assert got is None
-                continue
-            for g, w in zip(got, want, strict=True):
-                np.testing.assert_allclose(g.numpy(), w, rtol=1e-5, atol=1e-7)
+        assert_adam_state(updated, expected, lambda tensor: tensor.numpy())
 
 
 @pytest.mark.parametrize(
