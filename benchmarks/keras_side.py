@@ -11,31 +11,64 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import workload
 from benchmarks.workload import BATCH_SIZE, LEARNING_RATE, NUM_CLASSES
 
 
 def build_model(keras: ModuleType, model: str) -> Any:
-    """The benchmark's model written with Keras's API."""
+    """The benchmark's model written with Keras's API; layers with weights carry the names
+    of :func:`workload.named_weights`."""
     layers = keras.layers
+    if model == "resnet":
+        return build_resnet(keras)
     if model == "mlp":
         stack = [
             keras.Input(shape=(784,)),
-            layers.Dense(512, activation="relu"),
-            layers.Dense(512, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(512, activation="relu", name="dense_1"),
+            layers.Dense(512, activation="relu", name="dense_2"),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="dense_3"),
         ]
     else:
         stack = [
             keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu", name="conv_1"),
             layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu", name="conv_2"),
             layers.MaxPooling2D(pool_size=(2, 2)),
             layers.Flatten(),
             layers.Dropout(0.5),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="dense"),
         ]
     return keras.Sequential(stack)
+
+
+def build_resnet(keras: ModuleType) -> Any:
+    """The ResNet-style model (:data:`workload.RESNET_STAGES`) with the functional API."""
+    layers = keras.layers
+
+    def conv_bn(x: Any, name: str, bn_name: str, filters: int, size: int, stride: int) -> Any:
+        x = layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False, name=name)(
+            x
+        )
+        return layers.BatchNormalization(name=bn_name)(x)
+
+    inputs = keras.Input(shape=workload.INPUT_SHAPES["resnet"])
+    x = conv_bn(inputs, "stem_conv", "stem_bn", workload.RESNET_STEM, 3, 1)
+    x = layers.Activation("relu")(x)
+    for stage, (filters, _) in enumerate(workload.RESNET_STAGES):
+        for block in range(workload.RESNET_BLOCKS):
+            prefix = f"s{stage}b{block}"
+            stride = workload.resnet_block_stride(stage, block)
+            shortcut = x
+            if stride != 1 or x.shape[-1] != filters:
+                shortcut = conv_bn(x, f"{prefix}_proj", f"{prefix}_proj_bn", filters, 1, stride)
+            y = conv_bn(x, f"{prefix}_conv1", f"{prefix}_bn1", filters, 3, stride)
+            y = layers.Activation("relu")(y)
+            y = conv_bn(y, f"{prefix}_conv2", f"{prefix}_bn2", filters, 3, 1)
+            x = layers.Activation("relu")(layers.Add()([y, shortcut]))
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="head")(x)
+    return keras.Model(inputs, outputs)
 
 
 def startup(library: str) -> None:
@@ -51,7 +84,8 @@ class Runner:
     def __init__(self, library: str, model: str, weights: list[np.ndarray]) -> None:
         self.keras = importlib.import_module(library)
         self.model = build_model(self.keras, model)
-        self.model.set_weights(weights)
+        for name, arrays in workload.by_layer(model, weights):
+            self.model.get_layer(name).set_weights(arrays)
         self.model.compile(
             optimizer=self.keras.optimizers.Adam(learning_rate=LEARNING_RATE),
             loss="sparse_categorical_crossentropy",

@@ -1,6 +1,6 @@
 """katman against the raw framework and Keras 3 on the same backend: training steps
 (``fit``, ``train_on_batch``), ``predict``, start-up and peak memory, for an MLP and the classic
-MNIST convnet.
+MNIST convnet (and on request a ResNet-style model).
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); the three variants
 alternate (katman, raw, Keras, then the next round in rotated order), and the table shows
@@ -8,6 +8,7 @@ the median of the rounds and the ratios katman/raw and katman/Keras. Usage::
 
     python -m benchmarks --backend torch            # a few minutes on 2 cores
     python -m benchmarks --backend jax --quick      # a smoke run, about a minute
+    python -m benchmarks --backend torch --gpu      # MLP, convnet, ResNet on the GPU
 """
 
 from __future__ import annotations
@@ -26,28 +27,42 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.worker import MARKER
-from benchmarks.workload import BATCH_SIZE, DEFAULT_PLANS, MODELS, QUICK_PLANS, Plan
+from benchmarks.workload import (
+    ALL_MODELS,
+    BATCH_SIZE,
+    DEFAULT_PLANS,
+    GPU_PLANS,
+    MODELS,
+    QUICK_PLANS,
+    Plan,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("torch", "jax", "tensorflow")
 VARIANTS = ("katman", "raw", "keras")
-JOBS = ("startup", *MODELS)
-MODEL_TITLES = {"mlp": "MLP", "convnet": "convnet"}
-#: (job, result key, row title, scale to the unit in the title)
-ROWS: list[tuple[str, str, str, float]] = []
-for _model in MODELS:
-    _title = MODEL_TITLES[_model]
-    ROWS += [
-        (_model, "fit_step", f"{_title} fit, ms/step", 1000.0),
-        (_model, "train_on_batch", f"{_title} train_on_batch, ms/call", 1000.0),
-        (_model, "predict", f"{_title} predict {{samples}} samples, ms", 1000.0),
-        (_model, "first_epoch", f"{_title} first fit epoch (incl. compile), ms", 1000.0),
-        (_model, "peak_rss_mb", f"{_title} job peak RSS, MB", 1.0),
-    ]
-ROWS += [
-    ("startup", "startup", "start-up: import + build both models, ms", 1000.0),
-    ("startup", "peak_rss_mb", "start-up peak RSS, MB", 1.0),
-]
+MODEL_TITLES = {"mlp": "MLP", "convnet": "convnet", "resnet": "ResNet"}
+
+
+def rows(jobs: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
+    """The table's rows for ``jobs``: (job, result key, row title, scale to the title's unit)."""
+    found = []
+    for job in (j for j in jobs if j != "startup"):
+        title = MODEL_TITLES[job]
+        found += [
+            (job, "fit_step", f"{title} fit, ms/step", 1000.0),
+            (job, "train_on_batch", f"{title} train_on_batch, ms/call", 1000.0),
+            (job, "predict", f"{title} predict {{samples}} samples, ms", 1000.0),
+            (job, "first_epoch", f"{title} first fit epoch (incl. compile), ms", 1000.0),
+            (job, "peak_rss_mb", f"{title} job peak RSS, MB", 1.0),
+        ]
+    if "startup" in jobs:
+        found += [
+            ("startup", "startup", "start-up: import + build both models, ms", 1000.0),
+            ("startup", "peak_rss_mb", "start-up peak RSS, MB", 1.0),
+        ]
+    return found
+
+
 #: environment variables that ``--threads`` sets in every variant's process
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -87,7 +102,12 @@ def run_job(job: dict[str, Any], env: dict[str, str], timeout: float) -> dict[st
 
 
 def collect(
-    backend: str, plans: dict[str, Plan], repeats: int, threads: int | None, timeout: float
+    backend: str,
+    jobs: tuple[str, ...],
+    plans: dict[str, Plan],
+    repeats: int,
+    threads: int | None,
+    timeout: float,
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Run every job ``repeats`` times, the variants alternating; results per (job, variant)."""
     env = child_env(backend, threads)
@@ -95,16 +115,19 @@ def collect(
     for round_index in range(repeats):
         shift = round_index % len(VARIANTS)
         order = VARIANTS[shift:] + VARIANTS[:shift]
-        for job_name in JOBS:
+        for job_name in jobs:
             for variant in order:
                 job = {"variant": variant, "backend": backend, "job": job_name}
                 if job_name in plans:
                     job["plan"] = plans[job_name].to_json()
                 start = time.perf_counter()
                 result = run_job(job, env, timeout)
+                step = (
+                    f", fit {result['fit_step'] * 1000:.2f} ms/step" if "fit_step" in result else ""
+                )
                 print(
                     f"  round {round_index + 1}/{repeats}: {job_name:8s} {variant:7s} "
-                    f"{time.perf_counter() - start:5.1f} s",
+                    f"{time.perf_counter() - start:5.1f} s{step}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -124,7 +147,9 @@ def check(results: dict[tuple[str, str], list[dict[str, Any]]], backend: str) ->
     if problems:
         raise RuntimeError("variants loaded modules they should not: " + "; ".join(problems))
     lines = []
-    for model in MODELS:
+    for model in ALL_MODELS:
+        if (model, "raw") not in results:
+            continue
         losses = {v: results[(model, v)][0]["initial_loss"] for v in VARIANTS}
         spread = max(losses.values()) - min(losses.values())
         verdict = "same" if spread < 1e-4 * max(losses.values()) else "DIFFERENT (check weights)"
@@ -142,7 +167,8 @@ def table(
         f"| measurement | katman | raw {backend} | Keras 3 | katman/raw | katman/Keras | max/min |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for job_name, key, title, scale in ROWS:
+    jobs = tuple(dict.fromkeys(job for job, _ in results))
+    for job_name, key, title, scale in rows(jobs):
         values = {v: [r[key] * scale for r in results[(job_name, v)]] for v in VARIANTS}
         medians = {v: statistics.median(found) for v, found in values.items()}
         spread = max(max(found) / min(found) if min(found) else 1.0 for found in values.values())
@@ -176,7 +202,12 @@ def _version(distribution: str) -> str:
 
 
 def header(
-    backend: str, plans: dict[str, Plan], repeats: int, threads: int | None, load: list[float]
+    backend: str,
+    plans: dict[str, Plan],
+    repeats: int,
+    threads: int | None,
+    load: list[float],
+    device: str,
 ) -> list[str]:
     versions = ", ".join(f"{d} {_version(d)}" for d in (backend, "keras", "katman"))
     plan_text = "; ".join(
@@ -188,7 +219,7 @@ def header(
         f"katman training benchmark, backend {backend}, "
         f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         f"{versions}; Python {platform.python_version()}; {os.cpu_count()} CPUs; "
-        f"load average {load[0]:.2f} before",
+        f"computing on {device}; load average {load[0]:.2f} before",
         f"batch {BATCH_SIZE}; {plan_text}; median of {repeats} interleaved rounds; "
         f"threads: {threads or 'framework defaults'}",
     ]
@@ -201,6 +232,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=BACKENDS, required=True)
     parser.add_argument("--quick", action="store_true", help="tiny step counts: a smoke run")
     parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="measure on the GPU: every model, GPU step counts, no start-up job; fails "
+        "if the framework sees no GPU",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=ALL_MODELS,
+        default=None,
+        help=f"models to train (default: {' '.join(MODELS)}; all of them with --gpu)",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=None, help="rounds of each job (default 3, 1 with --quick)"
     )
     parser.add_argument(
@@ -212,17 +256,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write every result here")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per job")
     args = parser.parse_args(argv)
-    plans = QUICK_PLANS if args.quick else DEFAULT_PLANS
+    models = tuple(args.models or (ALL_MODELS if args.gpu else MODELS))
+    if args.backend == "tensorflow" and "resnet" in models:
+        parser.error("the ResNet has hand-written torch and jax variants only")
+    if args.backend == "tensorflow" and args.gpu:
+        parser.error("--gpu compares torch and jax (TensorFlow is installed as tensorflow-cpu)")
+    every_plan = QUICK_PLANS if args.quick else GPU_PLANS if args.gpu else DEFAULT_PLANS
+    plans = {model: every_plan[model] for model in models}
+    jobs = models if args.gpu else ("startup", *models)
     repeats = args.repeats or (1 if args.quick else 3)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
     load_before = list(os.getloadavg())
     start = time.perf_counter()
-    results = collect(args.backend, plans, repeats, args.threads, args.timeout)
+    results = collect(args.backend, jobs, plans, repeats, args.threads, args.timeout)
     elapsed = time.perf_counter() - start
     load_after = list(os.getloadavg())
-    thread_info = results[("mlp", "raw")][0]["threads"]
-    lines = header(args.backend, plans, repeats, args.threads, load_before)
+    first = results[(models[0], "raw")][0]
+    thread_info, device = first["threads"], first["device"]
+    if args.gpu and device == "cpu":
+        raise SystemExit(f"--gpu: {args.backend} sees no GPU on this machine.")
+    lines = header(args.backend, plans, repeats, args.threads, load_before, device)
     lines += table(results, args.backend, plans)
     lines += check(results, args.backend)
     lines.append(

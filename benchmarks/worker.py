@@ -45,6 +45,20 @@ def thread_settings() -> dict[str, Any]:
     return settings
 
 
+def device_name() -> str:
+    """What the framework in this process computes on: ``cpu`` or the GPU's name."""
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    if "jax" in sys.modules:
+        device = sys.modules["jax"].devices()[0]
+        return "cpu" if device.platform == "cpu" else device.device_kind
+    if "tensorflow" in sys.modules:
+        gpus = sys.modules["tensorflow"].config.list_logical_devices("GPU")
+        return gpus[0].name if gpus else "cpu"
+    return "cpu"
+
+
 def run(job: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     name, kwargs = VARIANTS[job["backend"]][job["variant"]]
@@ -62,6 +76,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["loaded"] = [m for m in WATCHED_MODULES if m in sys.modules]
     result["threads"] = thread_settings()
+    result["device"] = device_name()
     return result
 
 

@@ -22,9 +22,20 @@ LEARNING_RATE = 1e-3
 EPSILON = 1e-7
 BETA_1, BETA_2 = 0.9, 0.999
 NUM_CLASSES = 10
+#: the models every run measures; ``resnet`` is measured on request (``--models``, ``--gpu``)
 MODELS = ("mlp", "convnet")
+ALL_MODELS = (*MODELS, "resnet")
 #: Input shape of one sample, per model (channels last, as Keras).
-INPUT_SHAPES = {"mlp": (784,), "convnet": (28, 28, 1)}
+INPUT_SHAPES = {"mlp": (784,), "convnet": (28, 28, 1), "resnet": (32, 32, 3)}
+#: The ResNet-style model: a 3x3 stem convolution, then per stage (filters, stride of its
+#: first block) ``RESNET_BLOCKS`` basic blocks (two 3x3 convolutions with batch
+#: normalization; a 1x1 projection where the shape changes), global average pooling and
+#: a softmax Dense. Convolutions have no bias, as in ResNet.
+RESNET_STEM = 64
+RESNET_STAGES = ((64, 1), (128, 2), (256, 2))
+RESNET_BLOCKS = 2
+#: Keras's BatchNormalization defaults, which every variant uses.
+BN_MOMENTUM, BN_EPSILON = 0.99, 1e-3
 
 
 @dataclass(frozen=True)
@@ -51,10 +62,19 @@ class Plan:
 DEFAULT_PLANS = {
     "mlp": Plan(steps=20, epochs=6, batches=30, warmup=3, predict_samples=10_000),
     "convnet": Plan(steps=8, epochs=6, batches=8, warmup=2, predict_samples=10_000),
+    "resnet": Plan(steps=4, epochs=4, batches=4, warmup=1, predict_samples=1_000),
 }
 QUICK_PLANS = {
     "mlp": Plan(steps=3, epochs=2, batches=3, warmup=1, predict_samples=1_000),
     "convnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=300),
+    "resnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=200),
+}
+#: On a GPU a step takes a millisecond or a few: more steps per epoch keep the clock's
+#: resolution and the epoch-end synchronisation small against the epoch.
+GPU_PLANS = {
+    "mlp": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
+    "convnet": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
+    "resnet": Plan(steps=40, epochs=6, batches=40, warmup=5, predict_samples=10_000),
 }
 
 
@@ -93,13 +113,57 @@ def predict_warmup(samples: int) -> int:
     return BATCH_SIZE + samples % BATCH_SIZE if samples % BATCH_SIZE else BATCH_SIZE
 
 
+def resnet_layers() -> list[tuple[str, str, tuple[int, ...]]]:
+    """The ResNet's layers with weights in build order: ``(name, kind, shape)`` with kind
+    ``conv`` (kernel ``(h, w, in, out)``), ``bn`` (``(channels,)``) or ``dense``."""
+    layers = [("stem_conv", "conv", (3, 3, 3, RESNET_STEM)), ("stem_bn", "bn", (RESNET_STEM,))]
+    channels = RESNET_STEM
+    for stage, (filters, stride) in enumerate(RESNET_STAGES):
+        for block in range(RESNET_BLOCKS):
+            prefix = f"s{stage}b{block}"
+            layers += [
+                (f"{prefix}_conv1", "conv", (3, 3, channels, filters)),
+                (f"{prefix}_bn1", "bn", (filters,)),
+                (f"{prefix}_conv2", "conv", (3, 3, filters, filters)),
+                (f"{prefix}_bn2", "bn", (filters,)),
+            ]
+            if block == 0 and (stride != 1 or channels != filters):
+                layers += [
+                    (f"{prefix}_proj", "conv", (1, 1, channels, filters)),
+                    (f"{prefix}_proj_bn", "bn", (filters,)),
+                ]
+            channels = filters
+    return [*layers, ("head", "dense", (channels, NUM_CLASSES))]
+
+
+def resnet_block_stride(stage: int, block: int) -> int:
+    return RESNET_STAGES[stage][1] if block == 0 else 1
+
+
+def by_layer(model: str, weights: list[np.ndarray]) -> list[tuple[str, list[np.ndarray]]]:
+    """:func:`initial_weights` grouped by layer: ``(layer name, its weights)`` in build
+    order. The layer names are those every variant's model uses."""
+    weights = iter(weights)
+    if model == "resnet":
+        counts = {"conv": 1, "bn": 4, "dense": 2}
+        names = [(name, counts[kind]) for name, kind, _ in resnet_layers()]
+    else:
+        names = [(name, 2) for name in LAYER_NAMES[model]]
+    return [(name, [next(weights) for _ in range(count)]) for name, count in names]
+
+
+#: the names of the MLP's and the convnet's layers with weights, in build order
+LAYER_NAMES = {"mlp": ("dense_1", "dense_2", "dense_3"), "convnet": ("conv_1", "conv_2", "dense")}
+
+
 def initial_weights(model: str) -> list[np.ndarray]:
-    """The starting weights in Keras's layout and order (``model.get_weights()``): kernels
-    glorot-uniform from a fixed seed, biases zero.
+    """The starting weights in Keras's layout, layer after layer in build order: kernels
+    glorot-uniform from a fixed seed, biases zero; batch normalization's gamma 1, beta 0,
+    moving mean 0 and moving variance 1.
 
     MLP: Dense 784-512, 512-512, 512-10 as ``(in, out)`` kernels. Convnet: Conv2D kernels as
     ``(height, width, in, out)``, then the Dense 1600-10 kernel whose rows follow Keras's
-    ``Flatten`` of a channels-last ``(5, 5, 64)`` map.
+    ``Flatten`` of a channels-last ``(5, 5, 64)`` map. ResNet: :func:`resnet_layers`.
     """
     rng = np.random.default_rng(42)
 
@@ -109,6 +173,17 @@ def initial_weights(model: str) -> list[np.ndarray]:
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, size=shape).astype(np.float32)
 
+    if model == "resnet":
+        weights = []
+        for _, kind, shape in resnet_layers():
+            if kind == "bn":
+                ones, zeros = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+                weights += [ones, zeros, zeros.copy(), ones.copy()]
+            else:
+                weights.append(glorot(shape))
+                if kind == "dense":
+                    weights.append(np.zeros(shape[-1], dtype=np.float32))
+        return weights
     if model == "mlp":
         shapes = [(784, 512), (512, 512), (512, NUM_CLASSES)]
     else:

@@ -14,6 +14,7 @@ from katman.backend import Backend, host_array, parse_device, standardize_dtype
 from katman.backends.torch.dtypes import TORCH_DTYPES
 from katman.backends.torch.kernels import FAMILIES
 from katman.backends.torch.layer import TorchLayer
+from katman.backends.torch.placement import current_device, from_host, placed_on, scalar, to_device
 from katman.config import floatx
 
 _NAMES = {torch_dtype: name for name, torch_dtype in TORCH_DTYPES.items()}
@@ -44,6 +45,7 @@ class TorchBackend(Backend):
 
     def convert_to_tensor(self, x: Any, dtype: str | None = None) -> torch.Tensor:
         if isinstance(x, torch.Tensor):
+            x = from_host(x)
             if dtype is None:
                 return x
             wanted = TORCH_DTYPES.get(dtype) or TORCH_DTYPES[standardize_dtype(dtype)]
@@ -51,13 +53,13 @@ class TorchBackend(Backend):
         # Python numbers (learning rates, epsilons, step counters) skip the round trip
         # through NumPy where torch gives the same value.
         if type(x) is float and (dtype is None or dtype in _FLOATS):
-            return torch.tensor(x, dtype=TORCH_DTYPES[dtype or floatx()])
+            return scalar(x, TORCH_DTYPES[dtype or floatx()])
         if type(x) is int and (dtype in _FLOATS or dtype in _INTS) and -(2**31) <= x < 2**31:
-            return torch.tensor(x, dtype=TORCH_DTYPES[dtype])
+            return scalar(x, TORCH_DTYPES[dtype])
         array, target = host_array(x, dtype)
         if not (array.flags.c_contiguous and array.flags.writeable):
             array = array.copy()  # torch.from_numpy needs its own writable, C-ordered memory
-        return torch.from_numpy(array).to(TORCH_DTYPES[target])
+        return to_device(torch.from_numpy(array), TORCH_DTYPES[target])
 
     def convert_to_numpy(self, x: Any) -> np.ndarray:
         if not isinstance(x, torch.Tensor):
@@ -83,7 +85,7 @@ class TorchBackend(Backend):
         return value.detach(), tuple(zeros)
 
     def create_variable(self, value: Any, *, trainable: bool, name: str) -> torch.nn.Parameter:
-        tensor = self.convert_to_tensor(value).detach().clone()
+        tensor = self.convert_to_tensor(value).detach().to(current_device(), copy=True)
         return torch.nn.Parameter(tensor, requires_grad=trainable and tensor.is_floating_point())
 
     def read_variable(self, handle: Any) -> torch.Tensor:
@@ -124,7 +126,7 @@ class TorchBackend(Backend):
 
     def device_scope(self, name: str) -> AbstractContextManager[None]:
         kind, index = parse_device(name)
-        return torch.device("cpu" if kind == "cpu" else f"cuda:{index}")
+        return placed_on(torch.device("cpu" if kind == "cpu" else f"cuda:{index}"))
 
     layer_base = TorchLayer
 

@@ -60,7 +60,7 @@ class _CustomGradient(torch.autograd.Function):
         output, gradient = f(*args)
         ctx.gradient = gradient
         ctx.several = isinstance(output, (list, tuple))
-        ctx.inputs = [(a.dtype, a.shape) for a in args]
+        ctx.inputs = [(a.dtype, a.device, a.shape) for a in args]
         if ctx.several:
             # An output that is an input as-is would alias it; autograd wants its own tensor.
             return tuple(o.clone() if any(o is a for a in args) else o for o in output)
@@ -72,8 +72,8 @@ class _CustomGradient(torch.autograd.Function):
         return (
             None,
             *(
-                None if g is None else torch.as_tensor(g).to(dtype).expand(shape)
-                for g, (dtype, shape) in zip(grads, ctx.inputs, strict=True)
+                None if g is None else torch.as_tensor(g, dtype=dtype, device=device).expand(shape)
+                for g, (dtype, device, shape) in zip(grads, ctx.inputs, strict=True)
             ),
         )
 
@@ -107,7 +107,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         """``start`` moved so that ``size`` elements fit, as XLA's dynamic slices do."""
         if isinstance(start, int) and isinstance(size, int):
             return min(max(start, 0), max(dim - size, 0))
-        return torch.clamp(torch.as_tensor(start), 0, max(dim - int(size), 0))
+        return torch.clamp(convert(start), 0, max(dim - int(size), 0))
 
     def cast(x: Any, dtype: Any) -> torch.Tensor:
         return convert(x, standardize_dtype(dtype))

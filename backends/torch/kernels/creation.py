@@ -11,6 +11,7 @@ import torch
 
 from katman.backend import Backend, standardize_dtype
 from katman.backends.torch.dtypes import TORCH_DTYPES
+from katman.backends.torch.placement import current_device
 from katman.dtypes import is_int, result_type
 
 
@@ -42,10 +43,14 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         return torch.broadcast_to(value, _shape(shape)).clone()
 
     def zeros(shape: Any, dtype: Any = None) -> torch.Tensor:
-        return torch.zeros(_shape(shape), dtype=TORCH_DTYPES[standardize_dtype(dtype)])
+        return torch.zeros(
+            _shape(shape), dtype=TORCH_DTYPES[standardize_dtype(dtype)], device=current_device()
+        )
 
     def ones(shape: Any, dtype: Any = None) -> torch.Tensor:
-        return torch.ones(_shape(shape), dtype=TORCH_DTYPES[standardize_dtype(dtype)])
+        return torch.ones(
+            _shape(shape), dtype=TORCH_DTYPES[standardize_dtype(dtype)], device=current_device()
+        )
 
     def full(shape: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
         return fill(shape, fill_value, standardize_dtype(dtype))
@@ -55,11 +60,11 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
 
     def zeros_like(x: Any, dtype: Any = None) -> torch.Tensor:
         x = tensor(x)
-        return torch.zeros(x.shape, dtype=TORCH_DTYPES[like_dtype(x, dtype)])
+        return torch.zeros_like(x, dtype=TORCH_DTYPES[like_dtype(x, dtype)])
 
     def ones_like(x: Any, dtype: Any = None) -> torch.Tensor:
         x = tensor(x)
-        return torch.ones(x.shape, dtype=TORCH_DTYPES[like_dtype(x, dtype)])
+        return torch.ones_like(x, dtype=TORCH_DTYPES[like_dtype(x, dtype)])
 
     def full_like(x: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
         x = tensor(x)
@@ -75,8 +80,8 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             start, stop = 0, start
         step = 1 if step is None else step
         if math.ceil((stop - start) / step) <= 0:
-            return torch.zeros((0,), dtype=TORCH_DTYPES[dtype])
-        return torch.arange(start, stop, step, dtype=TORCH_DTYPES[dtype])
+            return torch.zeros((0,), dtype=TORCH_DTYPES[dtype], device=current_device())
+        return torch.arange(start, stop, step, dtype=TORCH_DTYPES[dtype], device=current_device())
 
     def space(
         start: Any, stop: Any, num: int, endpoint: bool, axis: int
@@ -85,12 +90,13 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         start, stop = torch.broadcast_tensors(tensor(start, "float64"), tensor(stop, "float64"))
         div = num - 1 if endpoint else num
         delta = stop - start
-        steps = torch.arange(num, dtype=torch.float64).reshape((-1,) + (1,) * delta.ndim)
+        steps = torch.arange(num, dtype=torch.float64, device=delta.device)
+        steps = steps.reshape((-1,) + (1,) * delta.ndim)
         if div > 0:
             step = delta / div
             samples = torch.where(step == 0, steps / div * delta, steps * step)
         else:
-            step = torch.tensor(math.nan, dtype=torch.float64)
+            step = torch.tensor(math.nan, dtype=torch.float64, device=delta.device)
             samples = steps * delta
         samples = samples + start
         if endpoint and num > 1:
@@ -135,7 +141,9 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
 
     def diagonal_band(rows: int, cols: int | None, k: int, dtype: Any, lower: bool) -> Any:
         cols = rows if cols is None else cols
-        offset = torch.arange(cols)[None, :] - torch.arange(rows)[:, None]
+        device = current_device()
+        columns = torch.arange(cols, device=device)
+        offset = columns[None, :] - torch.arange(rows, device=device)[:, None]
         mask = offset <= k if lower else offset == k
         return mask.to(TORCH_DTYPES[standardize_dtype(dtype)])
 

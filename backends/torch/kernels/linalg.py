@@ -234,7 +234,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             eps = torch.finfo(s.dtype).eps
             threshold = s.amax(dim=-1, keepdim=True) * (max(x.shape[-2:]) * eps)
         else:
-            threshold = torch.as_tensor(tol, dtype=s.dtype)
+            threshold = torch.as_tensor(tol, dtype=s.dtype, device=s.device)
         return torch.sum(s > threshold, dim=-1, dtype=torch.int32)
 
     return {

@@ -15,6 +15,7 @@ import torch
 
 from katman.backend import Backend
 from katman.backends.torch.dtypes import TORCH_DTYPES
+from katman.backends.torch.placement import current_device
 from katman.config import floatx
 from katman.dtypes import result_type, standardize_dtype
 
@@ -35,7 +36,7 @@ def _generator(seed: Any, device: Any = None) -> torch.Generator:
             f"seed must be a Python int, got {type(seed).__name__} {seed!r} "
             "(katman.random's functions also take a SeedGenerator or None)."
         )
-    device = torch.get_default_device() if device is None else device
+    device = current_device() if device is None else device
     generator = torch.Generator(device=device)
     # The CPU generator (a Mersenne Twister) keeps 32 bits of its seed: fold the high half of
     # the seed into them rather than drop it. Seeds below 2**32 are used as they are.
