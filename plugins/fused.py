@@ -9,6 +9,8 @@ torch backend does, because it runs eagerly and pays for every op it dispatches:
 - ``affine``: a Dense layer's ``x @ kernel + bias``, one ``addmm``-style call on torch;
 - ``biased_conv``: a Conv layer's convolution and bias, one call on torch (its
   convolutions add the bias as they write the output);
+- ``batch_norm_training``: BatchNormalization's statistics and normalization in training,
+  one fused call on torch instead of half a dozen passes over the activations;
 - ``adam_update``: Adam's step for all variables at once, with ``torch._foreach_*``
   instead of a couple of dozen small ops per variable.
 
@@ -163,6 +165,56 @@ biased_conv = Op(
     doc="""``conv(x, kernel, ...) + bias`` (``bias`` may be None), the bias added on the
     channel axis that ``data_format`` names: a Conv layer's output before its activation.
     The other arguments are ``katman.ops.conv``'s.""",
+)
+
+
+def _batch_axes(ndim: int, axis: int) -> list[int]:
+    return [i for i in range(ndim) if i != axis % ndim]
+
+
+def _batch_norm_training_reference(
+    x: np.ndarray, scale: np.ndarray | None, offset: np.ndarray | None, axis: int, epsilon: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    axes = tuple(_batch_axes(x.ndim, axis))
+    mean, variance = x.mean(axis=axes), x.var(axis=axes)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    out = (x - mean.reshape(shape)) / np.sqrt(variance.reshape(shape) + epsilon)
+    if scale is not None:
+        out = out * scale.reshape(shape)
+    if offset is not None:
+        out = out + offset.reshape(shape)
+    return out.astype(x.dtype), mean.astype(x.dtype), variance.astype(x.dtype)
+
+
+def _batch_norm_training_fallback(
+    x: Any, scale: Any, offset: Any, axis: int, epsilon: float
+) -> tuple[Any, Any, Any]:
+    mean, variance = ops.moments(x, axes=_batch_axes(len(x.shape), axis))
+    out = ops.batch_normalization(
+        x, mean, variance, axis=axis, offset=offset, scale=scale, epsilon=epsilon
+    )
+    return out, ops.stop_gradient(mean), ops.stop_gradient(variance)
+
+
+batch_norm_training = Op(
+    "batch_norm_training",
+    reference=_batch_norm_training_reference,
+    fallback=_batch_norm_training_fallback,
+    area="nn",
+    doc="""A BatchNormalization layer's training step: ``x`` normalized with its own mean
+    and (biased) variance over every axis but ``axis``, then scaled and shifted.
+
+    Args:
+        x: the inputs.
+        scale, offset: ``(channels,)`` or None.
+        axis: the channel axis.
+        epsilon: added to the variance.
+
+    Returns:
+        ``(outputs, mean, variance)``; the statistics are ``(channels,)`` and carry no
+        gradient (the layer only folds them into its moving averages).
+    """,
 )
 
 

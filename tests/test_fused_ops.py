@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from katman import ops
-from katman.plugins.fused import adam_update, affine, biased_conv
+from katman.backend import get_backend
+from katman.plugins.fused import adam_update, affine, batch_norm_training, biased_conv
 
 
 @pytest.mark.parametrize(
@@ -134,3 +135,45 @@ def test_biased_conv_names_a_bias_of_the_wrong_shape():
     kernel = ops.convert_to_tensor(np.ones((3, 3, 2, 5), "float32"))
     with pytest.raises(ValueError, match="biased_conv"):
         biased_conv(x, kernel, ops.convert_to_tensor(np.ones((4,), "float32")))
+
+
+@pytest.mark.parametrize(
+    ("shape", "axis", "affine_params"),
+    [
+        ((16, 3), -1, True),
+        ((4, 5, 6, 3), -1, True),
+        ((4, 3, 5, 6), 1, True),
+        ((6, 7, 2), -1, False),
+    ],
+)
+def test_batch_norm_training_matches_its_reference_and_the_fallbacks_gradients(
+    shape, axis, affine_params
+):
+    rng = np.random.default_rng(5)
+    channels = shape[axis]
+    x = (rng.normal(size=shape) * 3 + 2).astype("float32")
+    scale = rng.uniform(0.5, 2, size=channels).astype("float32") if affine_params else None
+    offset = rng.normal(size=channels).astype("float32") if affine_params else None
+    weights = rng.normal(size=shape).astype("float32")  # makes every output's gradient differ
+    expected = batch_norm_training.reference(x, scale, offset, axis, 1e-3)
+
+    def tensor(a):
+        return None if a is None else ops.convert_to_tensor(a)
+
+    gradients = []
+    for function in (batch_norm_training, batch_norm_training.fallback):
+        got = function(tensor(x), tensor(scale), tensor(offset), axis, 1e-3)
+        for value, reference in zip(got, expected, strict=True):
+            np.testing.assert_allclose(ops.convert_to_numpy(value), reference, rtol=1e-4, atol=1e-4)
+
+        def loss(x, *params, function=function):
+            params = list(params) if affine_params else [None, None]
+            out, _, _ = function(x, *params, axis, 1e-3)
+            return ops.sum(ops.multiply(out, weights))
+
+        args = [x, scale, offset] if affine_params else [x]
+        _, grads = get_backend().value_and_grad(loss, *args)
+        gradients.append([ops.convert_to_numpy(g) for g in grads])
+    for kernel_grad, fallback_grad in zip(*gradients, strict=True):
+        assert np.abs(fallback_grad).max() > 1e-3
+        np.testing.assert_allclose(kernel_grad, fallback_grad, rtol=1e-3, atol=1e-4)

@@ -68,3 +68,30 @@ def test_a_device_scope_overrides_the_default_and_restores_it(on_meta):
     assert inside.device.type == made_by_torch.device.type == "cpu"
     assert placement.current_device() == torch.device("meta")
     assert backend.convert_to_tensor(np.ones(2)).device.type == "meta"
+
+
+def test_dropout_with_a_seed_on_the_device_never_reads_the_seed_back(on_meta):
+    # A meta tensor has no data: reading the seed on the host would raise.
+    backend = on_meta
+    seed = backend.convert_to_tensor([7, 3], "int64")
+    x = backend.convert_to_tensor(np.ones((4, 5), np.float32))
+    assert backend.kernels["dropout"](x, 0.5, seed=seed).device.type == "meta"
+
+
+def test_counter_uniform_draws_are_uniform_and_follow_the_seed():
+    from katman.backends.torch.kernels.random import counter_uniform
+
+    def draw(base, counter, shape=(200_000,)):
+        return counter_uniform(torch.tensor([base, counter]), shape).numpy()
+
+    first = draw(1234, 5)
+    assert first.dtype == np.float32 and first.min() >= 0.0 and first.max() < 1.0
+    assert abs(first.mean() - 0.5) < 0.005 and abs(first.var() - 1 / 12) < 0.002
+    np.testing.assert_array_equal(draw(1234, 5), first)
+    for other in (draw(1234, 6), draw(1235, 5)):
+        assert abs(np.corrcoef(first, other)[0, 1]) < 0.01
+        # The next counter's stream is not this one shifted by a position.
+        assert abs(np.corrcoef(first[1:], other[:-1])[0, 1]) < 0.01
+    counts = np.histogram(first, bins=10, range=(0, 1))[0]
+    assert counts.min() > 0.95 * len(first) / 10
+    assert draw(9, 0, (3, 4)).shape == (3, 4)

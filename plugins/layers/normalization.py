@@ -11,6 +11,7 @@ from katman import constraints, initializers, ops, regularizers
 from katman.dtypes import result_type
 from katman.errors import ShapeError
 from katman.layers.layer import InputSpec, Layer
+from katman.plugins.fused import batch_norm_training
 from katman.plugins.layers.core import layer_label
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -190,6 +191,12 @@ class BatchNormalization(Layer):
             )
         x = _at_least_float32(inputs)
         gamma, beta = _cast_like(self.gamma, x), _cast_like(self.beta, x)
+        fused = mask is None and not (self.renorm or self.synchronized)
+        if training and self.trainable and fused:
+            outputs, mean, variance = batch_norm_training(x, gamma, beta, self._axis, self.epsilon)
+            self._update(self.moving_mean, mean, self.momentum)
+            self._update(self.moving_variance, variance, self.momentum)
+            return ops.cast(outputs, self.compute_dtype)
         if training and self.trainable:
             mean, variance = self._moments(x, mask)
             if self.renorm:

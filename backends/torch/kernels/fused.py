@@ -31,6 +31,27 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         out = matmul(x, kernel)  # mixed dtypes or shapes: the general kernels' rules
         return out if bias is None else add(out, bias)
 
+    def batch_norm_training(
+        x: Any, scale: Any, offset: Any, axis: int, epsilon: float
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = backend.convert_to_tensor(x)
+        if x.ndim < 2:
+            raise ValueError(
+                f"batch_norm_training: x needs a batch axis and a channel axis, got shape "
+                f"{tuple(x.shape)}."
+            )
+        scale = None if scale is None else backend.convert_to_tensor(scale)
+        offset = None if offset is None else backend.convert_to_tensor(offset)
+        # torch normalizes over axis 1: a channels-last tensor seen with its channels moved
+        # there is in torch's channels_last layout, which the kernels read without a copy.
+        channels_first = torch.movedim(x, axis, 1)
+        out, mean, inverse_std = torch.native_batch_norm(
+            channels_first, scale, offset, None, None, True, 0.0, epsilon
+        )
+        with torch.no_grad():
+            variance = inverse_std.pow(-2) - epsilon
+        return torch.movedim(out, 1, axis), mean, variance
+
     def adam_update(
         values: list[torch.Tensor],
         grads: list[torch.Tensor],
@@ -60,7 +81,11 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             )
         return values, momentums, velocities, velocity_hats
 
-    return {"affine": affine, "adam_update": adam_update}
+    return {
+        "affine": affine,
+        "batch_norm_training": batch_norm_training,
+        "adam_update": adam_update,
+    }
 
 
 def adam_multi_tensor(

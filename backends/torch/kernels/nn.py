@@ -392,18 +392,25 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
                 f"conv: the input has {x.shape[1]} channels, which the kernel's {per_group} "
                 "input channels do not divide."
             )
+        symmetric: tuple[int, ...] = (0,) * n
         if padding == "same":
             pads = [
                 _same_pads(x.shape[i + 2], (size[i] - 1) * dilation[i] + 1, strides[i])
                 for i in range(n)
             ]
-            x = F.pad(x, _torch_pads(pads))
+            if all(before == after for before, after in pads):
+                # The convolution pads as it reads: no padded copy of the input (and of its
+                # gradient), and a channels-last input keeps its layout.
+                symmetric = tuple(before for before, _ in pads)
+            else:
+                x = F.pad(x, _torch_pads(pads))
         weight = kernel.permute(n + 1, n, *range(n)).contiguous()
         return _CONV[n](
             _dense(x),
             weight,
             bias,
             stride=strides,
+            padding=symmetric,
             dilation=dilation,
             groups=x.shape[1] // per_group,
         )

@@ -45,6 +45,47 @@ def _generator(seed: Any, device: Any = None) -> torch.Generator:
     return generator
 
 
+def _signed(value: int) -> int:
+    """A 64-bit constant as the int64 with the same bits."""
+    return value - 2**64 if value >= 2**63 else value
+
+
+_GOLDEN = _signed(0x9E3779B97F4A7C15)
+_MIX_1, _MIX_2 = _signed(0xBF58476D1CE4E5B9), _signed(0x94D049BB133111EB)
+
+
+def _shift_right(z: torch.Tensor, bits: int) -> torch.Tensor:
+    """A logical right shift of int64 bits (torch's ``>>`` copies the sign bit)."""
+    return (z >> bits) & ((1 << (64 - bits)) - 1)
+
+
+def counter_uniform(seed: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """float32 draws in [0, 1) computed where ``seed`` (a SeedGenerator's int64
+    ``[base, counter]`` pair) lives, with no read of the seed back to the host.
+
+    ``torch.Generator`` takes its seed as a host integer: reading a GPU seed stops the
+    CPU until the GPU's queue drains, once per dropout layer per step. Here each draw is
+    SplitMix64's output for (seed, position) instead: a counter-based generator whose
+    24 high bits make the float.
+    """
+    # The key is hashed so that consecutive counters start far apart in the sequence.
+    key = _mix(_mix(seed[1] * _GOLDEN) ^ seed[0])
+    positions = torch.arange(math.prod(shape), dtype=torch.int64, device=seed.device)
+    z = _mix(positions * _GOLDEN + key)
+    return (_shift_right(z, 40).to(torch.float32) * 2.0**-24).reshape(shape)
+
+
+def _mix(z: torch.Tensor) -> torch.Tensor:
+    """SplitMix64's finalizer (int64 arithmetic wraps around)."""
+    z = (z ^ _shift_right(z, 30)) * _MIX_1
+    z = (z ^ _shift_right(z, 27)) * _MIX_2
+    return z ^ _shift_right(z, 31)
+
+
+def _on_device(seed: Any) -> bool:
+    return isinstance(seed, torch.Tensor) and seed.shape == (2,) and not seed.is_cpu
+
+
 def _shape(shape: Any) -> tuple[int, ...]:
     return (int(shape),) if isinstance(shape, int) else tuple(int(d) for d in shape)
 
@@ -146,14 +187,17 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             return inputs
         if rate >= 1.0:
             return torch.zeros_like(inputs)
-        generator = _generator(seed, inputs.device)
         if noise_shape is None:
             noise_shape = inputs.shape
         else:
             noise_shape = [
                 d if n is None else n for d, n in zip(inputs.shape, noise_shape, strict=True)
             ]
-        draws = torch.rand(_shape(noise_shape), generator=generator, device=inputs.device)
+        if _on_device(seed):
+            draws = counter_uniform(seed.to(inputs.device), _shape(noise_shape))
+        else:
+            generator = _generator(seed, inputs.device)
+            draws = torch.rand(_shape(noise_shape), generator=generator, device=inputs.device)
         keep = torch.broadcast_to(draws >= rate, inputs.shape)
         return torch.where(keep, inputs / (1.0 - rate), torch.zeros_like(inputs))
 
