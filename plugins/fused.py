@@ -173,7 +173,14 @@ def _batch_axes(ndim: int, axis: int) -> list[int]:
 
 
 def _batch_norm_training_reference(
-    x: np.ndarray, scale: np.ndarray | None, offset: np.ndarray | None, axis: int, epsilon: float
+    x: np.ndarray,
+    scale: np.ndarray | None,
+    offset: np.ndarray | None,
+    moving_mean: np.ndarray,
+    moving_variance: np.ndarray,
+    momentum: float,
+    axis: int,
+    epsilon: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     axes = tuple(_batch_axes(x.ndim, axis))
     mean, variance = x.mean(axis=axes), x.var(axis=axes)
@@ -184,17 +191,34 @@ def _batch_norm_training_reference(
         out = out * scale.reshape(shape)
     if offset is not None:
         out = out + offset.reshape(shape)
-    return out.astype(x.dtype), mean.astype(x.dtype), variance.astype(x.dtype)
+    new_mean = moving_mean * momentum + mean * (1 - momentum)
+    new_variance = moving_variance * momentum + variance * (1 - momentum)
+    return (
+        out.astype(x.dtype),
+        new_mean.astype(moving_mean.dtype),
+        new_variance.astype(moving_variance.dtype),
+    )
 
 
 def _batch_norm_training_fallback(
-    x: Any, scale: Any, offset: Any, axis: int, epsilon: float
+    x: Any,
+    scale: Any,
+    offset: Any,
+    moving_mean: Any,
+    moving_variance: Any,
+    momentum: float,
+    axis: int,
+    epsilon: float,
 ) -> tuple[Any, Any, Any]:
     mean, variance = ops.moments(x, axes=_batch_axes(len(x.shape), axis))
     out = ops.batch_normalization(
         x, mean, variance, axis=axis, offset=offset, scale=scale, epsilon=epsilon
     )
-    return out, ops.stop_gradient(mean), ops.stop_gradient(variance)
+    moving = []
+    for average, batch in ((moving_mean, mean), (moving_variance, variance)):
+        batch = ops.cast(ops.stop_gradient(batch), ops.dtype(average))
+        moving.append(ops.add(ops.multiply(average, momentum), ops.multiply(batch, 1 - momentum)))
+    return out, moving[0], moving[1]
 
 
 batch_norm_training = Op(
@@ -203,17 +227,24 @@ batch_norm_training = Op(
     fallback=_batch_norm_training_fallback,
     area="nn",
     doc="""A BatchNormalization layer's training step: ``x`` normalized with its own mean
-    and (biased) variance over every axis but ``axis``, then scaled and shifted.
+    and (biased) variance over every axis but ``axis``, then scaled and shifted; and the
+    moving averages moved towards those statistics.
+
+    The moving averages are donated, as ``adam_update``'s state: a kernel may write the
+    new averages into the tensors it was given and return those, so callers assign the
+    results back to their variables and do not read the old values afterwards.
 
     Args:
         x: the inputs.
         scale, offset: ``(channels,)`` or None.
+        moving_mean, moving_variance: ``(channels,)``, the averages (donated).
+        momentum: Python float; ``average * momentum + batch * (1 - momentum)``.
         axis: the channel axis.
         epsilon: added to the variance.
 
     Returns:
-        ``(outputs, mean, variance)``; the statistics are ``(channels,)`` and carry no
-        gradient (the layer only folds them into its moving averages).
+        ``(outputs, moving_mean, moving_variance)``, the averages updated (no gradient
+        flows into them).
     """,
 )
 

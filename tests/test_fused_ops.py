@@ -154,21 +154,30 @@ def test_batch_norm_training_matches_its_reference_and_the_fallbacks_gradients(
     x = (rng.normal(size=shape) * 3 + 2).astype("float32")
     scale = rng.uniform(0.5, 2, size=channels).astype("float32") if affine_params else None
     offset = rng.normal(size=channels).astype("float32") if affine_params else None
+    moving_mean = rng.normal(size=channels).astype("float32")
+    moving_variance = rng.uniform(0.5, 2, size=channels).astype("float32")
     weights = rng.normal(size=shape).astype("float32")  # makes every output's gradient differ
-    expected = batch_norm_training.reference(x, scale, offset, axis, 1e-3)
+    settings = (0.9, axis, 1e-3)  # momentum, axis, epsilon
+    expected = batch_norm_training.reference(
+        x, scale, offset, moving_mean, moving_variance, *settings
+    )
 
     def tensor(a):
         return None if a is None else ops.convert_to_tensor(a)
 
     gradients = []
     for function in (batch_norm_training, batch_norm_training.fallback):
-        got = function(tensor(x), tensor(scale), tensor(offset), axis, 1e-3)
+        # Fresh copies each time: a kernel may update the averages it is given in place
+        # (and a tensor made from a NumPy array may share its memory).
+        averages = (tensor(moving_mean.copy()), tensor(moving_variance.copy()))
+        got = function(tensor(x), tensor(scale), tensor(offset), *averages, *settings)
         for value, reference in zip(got, expected, strict=True):
             np.testing.assert_allclose(ops.convert_to_numpy(value), reference, rtol=1e-4, atol=1e-4)
 
         def loss(x, *params, function=function):
             params = list(params) if affine_params else [None, None]
-            out, _, _ = function(x, *params, axis, 1e-3)
+            averages = (tensor(moving_mean.copy()), tensor(moving_variance.copy()))
+            out, _, _ = function(x, *params, *averages, *settings)
             return ops.sum(ops.multiply(out, weights))
 
         args = [x, scale, offset] if affine_params else [x]

@@ -193,9 +193,18 @@ class BatchNormalization(Layer):
         gamma, beta = _cast_like(self.gamma, x), _cast_like(self.beta, x)
         fused = mask is None and not (self.renorm or self.synchronized)
         if training and self.trainable and fused:
-            outputs, mean, variance = batch_norm_training(x, gamma, beta, self._axis, self.epsilon)
-            self._update(self.moving_mean, mean, self.momentum)
-            self._update(self.moving_variance, variance, self.momentum)
+            outputs, mean, variance = batch_norm_training(
+                x,
+                gamma,
+                beta,
+                self.moving_mean.value,
+                self.moving_variance.value,
+                self.momentum,
+                self._axis,
+                self.epsilon,
+            )
+            self.moving_mean.assign(mean)
+            self.moving_variance.assign(variance)
             return ops.cast(outputs, self.compute_dtype)
         if training and self.trainable:
             mean, variance = self._moments(x, mask)

@@ -32,7 +32,14 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         return out if bias is None else add(out, bias)
 
     def batch_norm_training(
-        x: Any, scale: Any, offset: Any, axis: int, epsilon: float
+        x: Any,
+        scale: Any,
+        offset: Any,
+        moving_mean: Any,
+        moving_variance: Any,
+        momentum: float,
+        axis: int,
+        epsilon: float,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = backend.convert_to_tensor(x)
         if x.ndim < 2:
@@ -44,13 +51,18 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         offset = None if offset is None else backend.convert_to_tensor(offset)
         # torch normalizes over axis 1: a channels-last tensor seen with its channels moved
         # there is in torch's channels_last layout, which the kernels read without a copy.
-        channels_first = torch.movedim(x, axis, 1)
         out, mean, inverse_std = torch.native_batch_norm(
-            channels_first, scale, offset, None, None, True, 0.0, epsilon
+            torch.movedim(x, axis, 1), scale, offset, None, None, True, 0.0, epsilon
         )
+        averages = []
         with torch.no_grad():
-            variance = inverse_std.pow(-2) - epsilon
-        return torch.movedim(out, 1, axis), mean, variance
+            variance = inverse_std.pow(-2) - epsilon  # Keras's biased variance
+            for average, batch in ((moving_mean, mean), (moving_variance, variance)):
+                average = backend.convert_to_tensor(average)
+                batch = batch.to(average.dtype)
+                # In place (the averages are donated): one call instead of three ops.
+                averages.append(average.lerp_(batch, 1.0 - momentum))
+        return torch.movedim(out, 1, axis), averages[0], averages[1]
 
     def adam_update(
         values: list[torch.Tensor],
