@@ -267,6 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     repeats = args.repeats or (1 if args.quick else 3)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.gpu:
+        probe = {"variant": "raw", "backend": args.backend, "job": "device"}
+        if run_job(probe, child_env(args.backend, args.threads), args.timeout)["device"] == "cpu":
+            raise SystemExit(f"--gpu: {args.backend} sees no GPU on this machine.")
     load_before = list(os.getloadavg())
     start = time.perf_counter()
     results = collect(args.backend, jobs, plans, repeats, args.threads, args.timeout)
@@ -274,8 +278,6 @@ def main(argv: list[str] | None = None) -> None:
     load_after = list(os.getloadavg())
     first = results[(models[0], "raw")][0]
     thread_info, device = first["threads"], first["device"]
-    if args.gpu and device == "cpu":
-        raise SystemExit(f"--gpu: {args.backend} sees no GPU on this machine.")
     lines = header(args.backend, plans, repeats, args.threads, load_before, device)
     lines += table(results, args.backend, plans)
     lines += check(results, args.backend)

@@ -3,8 +3,9 @@
     python -m benchmarks.worker '{"variant": "katman", "backend": "torch", "job": "mlp",
                                   "plan": {...}}'
 
-``job`` is ``"startup"`` (import and build both models) or a model name (build, compile,
-then time ``fit``, ``train_on_batch`` and ``predict``). The result is one JSON line on stdout,
+``job`` is ``"startup"`` (import and build both models), a model name (build, compile,
+then time ``fit``, ``train_on_batch`` and ``predict``) or ``"device"`` (only report what the
+framework computes on). The result is one JSON line on stdout,
 after :data:`MARKER`, with the peak resident set of the process and the frameworks it loaded.
 Only the standard library is imported before the clock starts.
 """
@@ -63,9 +64,11 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     name, kwargs = VARIANTS[job["backend"]][job["variant"]]
     module = importlib.import_module(f"benchmarks.{name}")
-    if job["job"] == "startup":
+    if job["job"] == "device":
+        result: dict[str, Any] = {}  # importing the variant's module loaded its framework
+    elif job["job"] == "startup":
         module.startup(**kwargs)
-        result: dict[str, Any] = {"startup": time.perf_counter() - start}
+        result = {"startup": time.perf_counter() - start}
     else:
         from benchmarks import workload
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT, clean_env
 
@@ -65,3 +66,44 @@ def test_fit_step_is_the_median_epoch_after_the_first():
 
     # Epochs after the first take 1, 1, 8 (another process ran) and 1 seconds, of 2 steps each.
     assert per_step([0.0, 1.0, 2.0, 10.0, 11.0], steps=2) == 0.5
+
+
+def test_the_resnet_variants_compute_the_same_function_from_the_same_weights():
+    # The GPU comparison trains the ResNet three ways; its layers must line up by name and
+    # layout (katman on the active backend; the hand-written torch and jax variants, whose
+    # frameworks are installed whatever the active backend).
+    from benchmarks import keras_side, raw_jax, raw_torch, workload
+    from benchmarks.training import rows
+
+    weights = workload.initial_weights("resnet")
+    named = workload.by_layer("resnet", weights)
+    assert [name for name, _ in named] == [name for name, _, _ in workload.resnet_layers()]
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    ours = keras_side.Runner(library="katman", model="resnet", weights=weights)
+    with_weights = [layer.name for layer in ours.model.layers if layer.weights]
+    assert sorted(with_weights) == sorted(name for name, _ in named)
+    expected = ours.predict_on_batch(x)
+    assert expected.shape == (2, workload.NUM_CLASSES)
+    for module in (raw_torch, raw_jax):
+        got = module.Runner(model="resnet", weights=weights).predict_on_batch(x)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    assert rows(("resnet",))[0][2] == "ResNet fit, ms/step"
+
+
+def test_gpu_run_stops_before_measuring_when_the_framework_sees_no_gpu(home):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: --gpu would measure on it")
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--backend", "torch", "--gpu"],
+        cwd=ROOT,
+        env=clean_env(KATMAN_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "--gpu: torch sees no GPU on this machine." in result.stderr
+    assert "round" not in result.stderr  # nothing was measured
