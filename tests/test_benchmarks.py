@@ -25,18 +25,24 @@ ROW_TITLES = [
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 
-@pytest.mark.slow
-def test_quick_run_prints_every_row_with_numeric_ratios(active_backend, home, tmp_path):
-    dump = tmp_path / "results.json"
-    command = [sys.executable, "-m", "benchmarks", "--backend", active_backend, "--quick"]
-    result = subprocess.run(
-        [*command, "--json", str(dump)],
+def run_benchmarks(home, *args, timeout):
+    """``python -m benchmarks ARGS`` from the repository root; the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
         cwd=ROOT,
         env=clean_env(KATMAN_HOME=str(home)),
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
         check=False,
+    )
+
+
+@pytest.mark.slow
+def test_quick_run_prints_every_row_with_numeric_ratios(active_backend, home, tmp_path):
+    dump = tmp_path / "results.json"
+    result = run_benchmarks(
+        home, "--backend", active_backend, "--quick", "--json", str(dump), timeout=900
     )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
@@ -95,15 +101,7 @@ def test_gpu_run_stops_before_measuring_when_the_framework_sees_no_gpu(home):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: --gpu would measure on it")
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--backend", "torch", "--gpu"],
-        cwd=ROOT,
-        env=clean_env(KATMAN_HOME=str(home)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_benchmarks(home, "--backend", "torch", "--gpu", timeout=120)
     assert result.returncode != 0
     assert "--gpu: torch sees no GPU on this machine." in result.stderr
     assert "round" not in result.stderr  # nothing was measured
