@@ -77,12 +77,20 @@ def resnet(
     return jax.nn.softmax(h.mean(axis=(1, 2)) @ kernel + bias), out
 
 
-def forward(params: Any, x: jax.Array, key: jax.Array | None, *, model: str) -> Any:
-    """Class probabilities; dropout (convnet) is applied and BN (resnet) normalizes with the
-    batch's statistics when ``key`` is given (training). The ResNet also returns its
-    weights with the updated statistics."""
+def forward(
+    params: Any, x: jax.Array, key: jax.Array | None, *, model: str
+) -> tuple[jax.Array, Any]:
+    """Class probabilities and the parameters, the ResNet's with its BN statistics updated;
+    dropout (convnet) is applied and BN (resnet) normalizes with the batch's statistics
+    when ``key`` is given (training)."""
     if model == "resnet":
         return resnet(params, x, training=key is not None)
+    return _probabilities(params, x, key, model=model), params
+
+
+def _probabilities(
+    params: list[jax.Array], x: jax.Array, key: jax.Array | None, *, model: str
+) -> jax.Array:
     if model == "mlp":
         h = jax.nn.relu(x @ params[0] + params[1])
         h = jax.nn.relu(h @ params[2] + params[3])
@@ -108,10 +116,7 @@ def train_step(state: State, x: jax.Array, y: jax.Array, *, model: str) -> tuple
     key, dropout_key = jax.random.split(state["key"])
 
     def loss_of(params: Any) -> tuple[jax.Array, Any]:
-        if model == "resnet":
-            probabilities, params = forward(params, x, dropout_key, model=model)
-        else:
-            probabilities = forward(params, x, dropout_key, model=model)
+        probabilities, params = forward(params, x, dropout_key, model=model)
         return cross_entropy(probabilities, y), params
 
     (loss, updated), grads = jax.value_and_grad(loss_of, has_aux=True)(state["params"])
@@ -154,7 +159,6 @@ class Runner:
         params: Any = [jnp.asarray(w) for w in weights]
         if model == "resnet":
             params = {name: arrays for name, arrays in workload.by_layer(model, params)}
-        self.model = model
         self.state: State = {
             "params": params,
             "m": jax.tree.map(jnp.zeros_like, params),
@@ -167,8 +171,7 @@ class Runner:
         self.forward = jax.jit(partial(forward, key=None, model=model))
 
     def _predict(self, params: Any, x: np.ndarray) -> np.ndarray:
-        output = self.forward(params, x)
-        return np.asarray(output[0] if self.model == "resnet" else output)
+        return np.asarray(self.forward(params, x)[0])
 
     def predict_on_batch(self, x: np.ndarray) -> np.ndarray:
         return self._predict(self.state["params"], x)

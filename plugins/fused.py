@@ -26,7 +26,11 @@ import numpy as np
 
 from katman import config, ops
 from katman.ops import Op
-from katman.plugins.ops.nn import conv_reference
+from katman.plugins.ops.nn import (
+    batch_normalization_reference,
+    conv_reference,
+    moments_reference,
+)
 
 
 def _adam_reference(
@@ -182,22 +186,11 @@ def _batch_norm_training_reference(
     axis: int,
     epsilon: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    axes = tuple(_batch_axes(x.ndim, axis))
-    mean, variance = x.mean(axis=axes), x.var(axis=axes)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    out = (x - mean.reshape(shape)) / np.sqrt(variance.reshape(shape) + epsilon)
-    if scale is not None:
-        out = out * scale.reshape(shape)
-    if offset is not None:
-        out = out + offset.reshape(shape)
+    mean, variance = moments_reference(x, _batch_axes(x.ndim, axis))
+    out = batch_normalization_reference(x, mean, variance, axis, offset, scale, epsilon)
     new_mean = moving_mean * momentum + mean * (1 - momentum)
     new_variance = moving_variance * momentum + variance * (1 - momentum)
-    return (
-        out.astype(x.dtype),
-        new_mean.astype(moving_mean.dtype),
-        new_variance.astype(moving_variance.dtype),
-    )
+    return out, new_mean.astype(moving_mean.dtype), new_variance.astype(moving_variance.dtype)
 
 
 def _batch_norm_training_fallback(
