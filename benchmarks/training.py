@@ -257,10 +257,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per job")
     args = parser.parse_args(argv)
     models = tuple(args.models or (ALL_MODELS if args.gpu else MODELS))
-    if args.backend == "tensorflow" and "resnet" in models:
-        parser.error("the ResNet has hand-written torch and jax variants only")
     if args.backend == "tensorflow" and args.gpu:
         parser.error("--gpu compares torch and jax (TensorFlow is installed as tensorflow-cpu)")
+    if args.backend == "tensorflow" and "resnet" in models:
+        parser.error("the ResNet has hand-written torch and jax variants only")
     every_plan = QUICK_PLANS if args.quick else GPU_PLANS if args.gpu else DEFAULT_PLANS
     plans = {model: every_plan[model] for model in models}
     jobs = models if args.gpu else ("startup", *models)

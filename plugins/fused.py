@@ -203,6 +203,11 @@ def _batch_norm_training_fallback(
     axis: int,
     epsilon: float,
 ) -> tuple[Any, Any, Any]:
+    if len(x.shape) < 2:
+        raise ValueError(
+            f"batch_norm_training: x needs a batch axis and a channel axis, got shape "
+            f"{tuple(x.shape)}."
+        )
     mean, variance = ops.moments(x, axes=_batch_axes(len(x.shape), axis))
     out = ops.batch_normalization(
         x, mean, variance, axis=axis, offset=offset, scale=scale, epsilon=epsilon

@@ -105,3 +105,16 @@ def test_gpu_run_stops_before_measuring_when_the_framework_sees_no_gpu(home):
     assert result.returncode != 0
     assert "--gpu: torch sees no GPU on this machine." in result.stderr
     assert "round" not in result.stderr  # nothing was measured
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--models", "resnet"), "the ResNet has hand-written torch and jax variants only"),
+        (("--gpu",), "--gpu compares torch and jax"),
+    ],
+)
+def test_tensorflow_runs_refuse_what_has_no_tensorflow_variant(home, args, message):
+    result = run_benchmarks(home, "--backend", "tensorflow", *args, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -186,3 +186,10 @@ def test_batch_norm_training_matches_its_reference_and_the_fallbacks_gradients(
     for kernel_grad, fallback_grad in zip(*gradients, strict=True):
         assert np.abs(fallback_grad).max() > 1e-3
         np.testing.assert_allclose(kernel_grad, fallback_grad, rtol=1e-3, atol=1e-4)
+
+
+def test_batch_norm_training_names_an_input_without_a_channel_axis():
+    x = ops.convert_to_tensor(np.ones(4, np.float32))
+    average = ops.convert_to_tensor(np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="batch_norm_training: x needs a batch axis"):
+        batch_norm_training(x, None, None, average, average, 0.9, -1, 1e-3)
