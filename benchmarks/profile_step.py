@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import subprocess
 import sys
@@ -138,6 +139,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.in_process:
+        # The frameworks are imported below, so the backend and threads still take effect.
+        os.environ.update(child_env(args.backend, args.threads))
         result = profile(
             args.backend, args.variants[0], args.model, args.mode, args.seconds, args.cprofile
         )

@@ -4,7 +4,8 @@ MNIST convnet (and on request a ResNet-style model).
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); the three variants
 alternate (katman, raw, Keras, then the next round in rotated order), and the table shows
-the median of the rounds and the ratios katman/raw and katman/Keras. Usage::
+the median of the rounds and the ratios katman/raw and katman/Keras (the median of each
+round's ratio). Usage::
 
     python -m benchmarks --backend torch            # a few minutes on 2 cores
     python -m benchmarks --backend jax --quick      # a smoke run, about a minute
@@ -161,8 +162,8 @@ def check(results: dict[tuple[str, str], list[dict[str, Any]]], backend: str) ->
 def table(
     results: dict[tuple[str, str], list[dict[str, Any]]], backend: str, plans: dict[str, Plan]
 ) -> list[str]:
-    """The Markdown table of medians and ratios; ``max/min`` is the largest ratio between
-    the slowest and the fastest round of one variant (how noisy the row was)."""
+    """The Markdown table of medians and paired ratios; ``max/min`` is the largest ratio
+    between the slowest and the fastest round of one variant (how noisy the row was)."""
     lines = [
         f"| measurement | katman | raw {backend} | Keras 3 | katman/raw | katman/Keras | max/min |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -175,13 +176,18 @@ def table(
         samples = plans[job_name].predict_samples if job_name in plans else 0
         cells = [title.format(samples=f"{samples:,}")]
         cells += [_number(medians[v]) for v in VARIANTS]
-        cells += [
-            f"{medians['katman'] / medians[other]:.2f}" if medians[other] else "n/a"
-            for other in ("raw", "keras")
-        ]
+        cells += [_paired_ratio(values["katman"], values[other]) for other in ("raw", "keras")]
         cells.append(f"{spread:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _paired_ratio(katman: list[float], other: list[float]) -> str:
+    """The median over rounds of katman's value divided by the other variant's in the same
+    round: the two ran minutes apart at most, so a slow spell of the machine that lasts a
+    round divides out instead of moving one variant's median."""
+    ratios = [k / o for k, o in zip(katman, other, strict=True) if o]
+    return f"{statistics.median(ratios):.2f}" if ratios else "n/a"
 
 
 def _number(value: float) -> str:

@@ -144,9 +144,7 @@ class Mean(Metric):
         self.count.assign_add(count)
 
     def result(self) -> Any:
-        # 0 before any weight is seen (the quotient's inf or nan is not selected).
-        total, count = self.total.value, self.count.value
-        return ops.where(ops.equal(count, 0.0), 0.0, ops.divide(total, count))
+        return ops.divide_no_nan(self.total.value, self.count.value)  # 0 before any weight
 
 
 def _is_number(value: Any) -> bool:

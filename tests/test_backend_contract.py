@@ -84,6 +84,32 @@ def test_compiled_function_matches_eager():
     )
 
 
+@pytest.mark.parametrize("mode", ["eager", "auto", "jit"])
+def test_a_compiled_step_takes_its_batch_as_step_input_gives_it(mode):
+    # Whatever step_input returns for a host batch (a tensor, or the NumPy array itself
+    # where the compiled step moves it), the step computes the same values; an eager step
+    # always gets tensors.
+    backend = katman.backend.get_backend()
+    batch = (np.arange(6, dtype="float32").reshape(2, 3), np.array([1, 0], dtype="int64"))
+    inputs = tuple(backend.step_input(value, mode=mode) for value in batch)
+    if mode == "eager":
+        assert all(backend.is_tensor(value) for value in inputs)
+    for value, given in zip(inputs, batch, strict=True):
+        assert backend.is_tensor(value) or isinstance(value, np.ndarray)
+        np.testing.assert_array_equal(ops.convert_to_numpy(value), given)
+    weight = katman.Variable(np.ones((3,), "float32"))
+
+    def step(batch):
+        x, y = batch
+        with backend.no_grad():  # as training steps assign (optimizer, metrics)
+            weight.assign(ops.add(weight.value, ops.sum(x, axis=0)))
+        return ops.add(ops.sum(x), ops.cast(ops.sum(y), "float32"))
+
+    compiled = backend.compile_step(step, [weight.handle], mode=mode)
+    assert float(ops.convert_to_numpy(compiled(inputs))) == 16.0
+    np.testing.assert_array_equal(ops.convert_to_numpy(weight.value), [4.0, 6.0, 8.0])
+
+
 def test_symbolic_tensors_flow_through_ops_without_a_backend_call():
     x = katman.KerasTensor((None, 3), "float16")
     y = ops.add(x, 1)

@@ -74,6 +74,24 @@ def test_fit_step_is_the_median_epoch_after_the_first():
     assert per_step([0.0, 1.0, 2.0, 10.0, 11.0], steps=2) == 0.5
 
 
+def test_ratios_pair_each_round_so_a_slow_round_divides_out():
+    from benchmarks.training import table
+    from benchmarks.workload import DEFAULT_PLANS
+
+    # Round 2 ran on a slow machine: every variant took twice as long. Paired, katman is
+    # 0.9 of raw in every round; the medians alone (1.0 against 1.0) would hide it.
+    fits = {"katman": [0.9, 1.8, 1.0], "raw": [1.0, 2.0, 1.0 / 0.9], "keras": [1.8, 3.6, 2.0]}
+    keys = ("fit_step", "train_on_batch", "predict", "first_epoch", "peak_rss_mb")
+    results = {
+        ("mlp", variant): [{key: value for key in keys} for value in values]
+        for variant, values in fits.items()
+    }
+    fit_row = table(results, "torch", {"mlp": DEFAULT_PLANS["mlp"]})[2]
+    cells = [cell.strip() for cell in fit_row.strip("|").split("|")]
+    assert cells[0] == "MLP fit, ms/step"
+    assert cells[4:] == ["0.90", "0.50", "2.00"]  # katman/raw, katman/Keras, max/min
+
+
 def test_the_resnet_variants_compute_the_same_function_from_the_same_weights():
     # The GPU comparison trains the ResNet three ways; its layers must line up by name and
     # layout (katman on the active backend; the hand-written torch and jax variants, whose

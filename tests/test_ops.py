@@ -15,7 +15,7 @@ from katman.errors import OpNotSupportedError
 from katman.plugins.ops.math import OPS
 
 UNARY = {"negative", "abs", "square", "sqrt", "exp", "log"}
-BINARY = {"add", "subtract", "multiply", "divide", "maximum", "minimum"}
+BINARY = {"add", "subtract", "multiply", "divide", "divide_no_nan", "maximum", "minimum"}
 REDUCTIONS = {"sum", "mean"}
 DOMAIN = {"sqrt": (0.0, 100.0), "log": (0.0009765625, 100.0), "exp": (-20.0, 20.0)}
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
@@ -49,6 +49,20 @@ def test_binary_ops_broadcast_like_numpy(name, data, dtype):
     expected = getattr(katman.ops, name).reference(x, y)
     assert result.shape == shapes.result_shape
     np.testing.assert_allclose(result, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+def test_divide_no_nan_is_zero_where_the_divisor_is_zero_with_finite_gradients():
+    x = np.array([3.0, -2.0, 0.0, 5.0], "float32")
+    y = np.array([0.0, 4.0, 0.0, -0.5], "float32")
+    result = ops.convert_to_numpy(ops.divide_no_nan(x, y))
+    np.testing.assert_array_equal(result, [0.0, -0.5, 0.0, -10.0])
+    assert result.dtype == np.float32
+    # Integer inputs divide as floats, as divide does.
+    assert ops.convert_to_numpy(ops.divide_no_nan(np.int32(7), np.int32(0))).dtype == "float32"
+    backend = katman.backend.get_backend()
+    _, (dx, dy) = backend.value_and_grad(lambda a, b: ops.sum(ops.divide_no_nan(a, b)), x, y)
+    np.testing.assert_allclose(ops.convert_to_numpy(dx), [0.0, 0.25, 0.0, -2.0])
+    np.testing.assert_allclose(ops.convert_to_numpy(dy), [0.0, 0.125, 0.0, -20.0])
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))

@@ -92,8 +92,12 @@ class TorchBackend(Backend):
         return handle
 
     def assign_variable(self, handle: Any, value: Any) -> None:
+        value = self.convert_to_tensor(value)
+        if not torch.is_grad_enabled():  # the usual case (optimizer, metrics): no context
+            handle.copy_(value)
+            return
         with torch.no_grad():
-            handle.copy_(self.convert_to_tensor(value))
+            handle.copy_(value)
 
     def variables_value_and_grad(
         self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False

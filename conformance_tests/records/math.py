@@ -8,6 +8,9 @@ RECORDS = (
     OpRecord("subtract", binary(NUMERIC, mixed=True), grad_args=(0, 1)),
     OpRecord("multiply", binary(NUMERIC, mixed=True), grad_args=(0, 1)),
     OpRecord("divide", binary(NUMERIC, second_domain=(0.5, 10.0), mixed=True), grad_args=(0, 1)),
+    OpRecord(
+        "divide_no_nan", binary(NUMERIC, second_domain=(0.5, 10.0), mixed=True), grad_args=(0, 1)
+    ),
     OpRecord("maximum", binary(NUMERIC, mixed=True), grad_args=(0, 1)),
     OpRecord("minimum", binary(NUMERIC, mixed=True), grad_args=(0, 1)),
     OpRecord("negative", unary(NUMERIC)),

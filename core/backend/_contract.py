@@ -121,6 +121,13 @@ class Backend(abc.ABC):
         """
         return self.compile(function) if mode == "jit" else function
 
+    def step_input(self, value: Any, *, mode: str) -> Any:
+        """One leaf of a batch (host data or a tensor) as a step compiled with ``mode``
+        takes it. The default converts it to a tensor; a backend whose compiled step moves
+        host arrays to the device itself, more cheaply, may return NumPy arrays as they are.
+        """
+        return self.convert_to_tensor(value)
+
     def no_grad(self) -> AbstractContextManager[None]:
         """A context in which the framework records no gradient history (optimizer updates,
         metric updates, inference)."""

@@ -261,8 +261,7 @@ class Trainer:
 
     def _prepare(self, batch: tuple, *, training: bool) -> tuple:
         """Build what the first batch reveals (model weights, optimizer slots, metrics)
-        before any step is compiled, and convert the batch to tensors."""
-        batch = _to_tensors(batch)
+        before any step is compiled; the batch as the step takes it."""
         x, y, _ = unpack_x_y_sample_weight(batch)
         needs_build = not self.built or (
             self.compiled
@@ -271,6 +270,7 @@ class Trainer:
             and y is not None
         )
         if needs_build:
+            x, y, _ = unpack_x_y_sample_weight(_to_tensors(batch))
             with get_backend().no_grad():
                 y_pred = self(x, training=False)
             if self.compiled and y is not None:
@@ -279,7 +279,8 @@ class Trainer:
         if training and not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
             self._step_functions.clear()
-        return batch
+        backend, mode = get_backend(), self._step_mode()
+        return map_structure(lambda value: backend.step_input(value, mode=mode), batch)
 
     # -- fit -------------------------------------------------------------------------------
     def fit(
@@ -469,9 +470,7 @@ class Trainer:
         callback_list.on_predict_begin()
         outputs: list[Any] = []
         for step, batch in enumerate(data):
-            batch = _to_tensors(batch)
-            if not self.built:
-                self._prepare(batch, training=False)
+            batch = self._prepare(batch, training=False)
             callback_list.on_predict_batch_begin(step)
             predictions = self._step_function("predict")(batch)
             outputs.append(map_structure(ops.convert_to_numpy, predictions))
@@ -528,9 +527,7 @@ class Trainer:
 
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs for one batch, as NumPy arrays."""
-        batch = _to_tensors((x,))
-        if not self.built:
-            self._prepare(batch, training=False)
+        batch = self._prepare((x,), training=False)
         return map_structure(ops.convert_to_numpy, self._step_function("predict")(batch))
 
 

@@ -112,6 +112,7 @@ if TYPE_CHECKING:
     diag: Op
     diagonal: Op
     divide: Op
+    divide_no_nan: Op
     dot: Op
     dot_product_attention: Op
     dropout: Op

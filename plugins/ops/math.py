@@ -19,6 +19,20 @@ def _reduction_reference(function: np.ufunc) -> object:
     return reference
 
 
+def _divide_no_nan_reference(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x2 == 0, 0, np.true_divide(x1, x2))
+
+
+def _divide_no_nan_fallback(x1: object, x2: object) -> object:
+    from katman import ops
+
+    zero = ops.equal(x2, 0)
+    # Divide by 1 where x2 is 0, so the discarded quotient's gradient stays finite too.
+    quotient = ops.divide(x1, ops.where(zero, 1, x2))
+    return ops.where(zero, ops.zeros_like(quotient), quotient)
+
+
 # Every op here is reported under the conformance area "math".
 _op = functools.partial(Op, area="math")
 
@@ -31,6 +45,13 @@ OPS = (
         reference=np.true_divide,
         dtype=to_float,
         doc="Elementwise true division ``x1 / x2``.",
+    ),
+    _op(
+        "divide_no_nan",
+        reference=_divide_no_nan_reference,
+        fallback=_divide_no_nan_fallback,
+        dtype=to_float,
+        doc="Elementwise ``x1 / x2``, and 0 where ``x2`` is 0 (a mean of nothing, say).",
     ),
     _op("maximum", reference=np.maximum, doc="Elementwise maximum of ``x1`` and ``x2``."),
     _op("minimum", reference=np.minimum, doc="Elementwise minimum of ``x1`` and ``x2``."),

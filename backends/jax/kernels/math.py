@@ -25,11 +25,16 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         x = backend.convert_to_tensor(x, result_type(backend.dtype_of(x), float))
         return jnp.mean(x, axis=axis, keepdims=keepdims)
 
+    def divide_no_nan(x1: jax.Array, x2: jax.Array) -> jax.Array:
+        zero = x2 == 0
+        return jnp.where(zero, 0, x1 / jnp.where(zero, 1, x2))
+
     return {
         "add": binary(jnp.add),
         "subtract": binary(jnp.subtract),
         "multiply": binary(jnp.multiply),
         "divide": floating(jnp.true_divide),
+        "divide_no_nan": floating(divide_no_nan),
         "maximum": binary(jnp.maximum),
         "minimum": binary(jnp.minimum),
         "negative": unary(jnp.negative),

@@ -30,6 +30,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         "subtract": binary(tf.subtract),
         "multiply": binary(tf.multiply),
         "divide": floating(tf.math.truediv),
+        "divide_no_nan": floating(tf.math.divide_no_nan),
         "maximum": binary(tf.maximum),
         "minimum": binary(tf.minimum),
         "negative": unary(tf.negative),

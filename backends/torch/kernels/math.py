@@ -28,11 +28,16 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
         dims = tuple(range(x.ndim)) if axis is None else axis
         return torch.mean(x, dim=dims, keepdim=keepdims)
 
+    def divide_no_nan(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        zero = x2 == 0
+        return torch.where(zero, 0.0, x1 / torch.where(zero, 1.0, x2))
+
     return {
         "add": binary(torch.add),
         "subtract": binary(torch.subtract),
         "multiply": binary(torch.multiply),
         "divide": floating(torch.true_divide),
+        "divide_no_nan": floating(divide_no_nan),
         "maximum": binary(torch.maximum),
         "minimum": binary(torch.minimum),
         "negative": unary(torch.negative),
