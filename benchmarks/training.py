@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         help=f"models to train (default: {' '.join(MODELS)}; all of them with --gpu)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=None, help="rounds of each job (default 3, 1 with --quick)"
+        "--repeats", type=int, default=None, help="rounds of each job (default 5, 1 with --quick)"
     )
     parser.add_argument(
         "--threads",
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     every_plan = QUICK_PLANS if args.quick else GPU_PLANS if args.gpu else DEFAULT_PLANS
     plans = {model: every_plan[model] for model in models}
     jobs = models if args.gpu else ("startup", *models)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
     if args.gpu:
