@@ -106,6 +106,11 @@ class _SlotOptimizer(Optimizer):
         return ops.cast(ops.add(self._step(), 1), dtype)
 
 
+def _as_dtype(tensor: Any, dtype: str) -> Any:
+    # Gradients nearly always have their variable's dtype: checking costs less than a cast op.
+    return tensor if ops.dtype(tensor) == dtype else ops.cast(tensor, dtype)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -248,7 +253,7 @@ class Adam(_SlotOptimizer):
             hats = [self._velocity_hats[i] for i in slots] if self.amsgrad else None
             state = [
                 [v.value for v in chosen],
-                [ops.cast(grads[i], dtype) for i in positions],
+                [_as_dtype(grads[i], dtype) for i in positions],
                 [self._momentums[i].value for i in slots],
                 [self._velocities[i].value for i in slots],
                 [h.value for h in hats] if hats is not None else None,
