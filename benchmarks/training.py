@@ -15,6 +15,7 @@ round's ratio). Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -23,11 +24,13 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.worker import MARKER
+from benchmarks.worker import MARKER, PAUSED
 from benchmarks.workload import (
     ALL_MODELS,
     BATCH_SIZE,
@@ -102,6 +105,76 @@ def run_job(job: dict[str, Any], env: dict[str, str], timeout: float) -> dict[st
     )
 
 
+class _PausingJob:
+    """A model job's worker process, which stops at every pause until told to go on."""
+
+    def __init__(self, job: dict[str, Any], env: dict[str, str], timeout: float) -> None:
+        self.job = job
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", json.dumps({**job, "interleaved": True})],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.stderr, text=True,
+        )  # fmt: skip
+        self.timer = threading.Timer(timeout, self.process.kill)
+        self.timer.start()
+
+    def go(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, marker: str) -> str:
+        """What follows ``marker`` on the first stdout line that starts with it."""
+        assert self.process.stdout is not None
+        while line := self.process.stdout.readline():
+            if line.startswith(marker):
+                return line[len(marker) :].strip()
+        self.process.wait()
+        self.stderr.seek(0)
+        raise RuntimeError(
+            f"benchmark job {self.job['variant']}/{self.job['job']} on {self.job['backend']} "
+            f"failed (exit status {self.process.returncode}):\n{self.stderr.read()[-3000:]}"
+        )
+
+    def close(self) -> None:
+        self.timer.cancel()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.stderr):
+            with contextlib.suppress(OSError):  # a pipe to a killed process
+                stream.close()
+
+
+def run_interleaved(
+    jobs: list[dict[str, Any]], env: dict[str, str], timeout: float, epochs: int
+) -> list[dict[str, Any]]:
+    """One model job per variant, each in its own process, their ``fit`` epochs taken in
+    turn (rotating which goes first): variants compared on the same epoch are at most a few
+    seconds apart, so a slow spell of the machine weighs on all of them. Only one process
+    computes at a time: set-up, the first epoch (compilation), and the rest of each job
+    (``train_on_batch``, ``predict``) also run one after another."""
+    started: list[_PausingJob] = []
+    try:
+        for job in jobs:
+            started.append(_PausingJob(job, env, timeout))
+            started[-1].wait_for(PAUSED)  # built and ready to fit
+        for epoch in range(epochs):
+            shift = epoch % len(started)
+            for worker in started[shift:] + started[:shift]:
+                worker.go()
+                worker.wait_for(PAUSED)
+        results = []
+        for worker in started:
+            worker.go()
+            results.append(json.loads(worker.wait_for(MARKER)))
+        return results
+    finally:
+        for worker in started:
+            worker.close()
+
+
 def collect(
     backend: str,
     jobs: tuple[str, ...],
@@ -110,29 +183,32 @@ def collect(
     threads: int | None,
     timeout: float,
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Run every job ``repeats`` times, the variants alternating; results per (job, variant)."""
+    """Run every job ``repeats`` times, the variants alternating (start-up: one process
+    after another; models: epochs in turn, see :func:`run_interleaved`); results per
+    (job, variant)."""
     env = child_env(backend, threads)
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for round_index in range(repeats):
         shift = round_index % len(VARIANTS)
         order = VARIANTS[shift:] + VARIANTS[:shift]
         for job_name in jobs:
-            for variant in order:
-                job = {"variant": variant, "backend": backend, "job": job_name}
-                if job_name in plans:
-                    job["plan"] = plans[job_name].to_json()
-                start = time.perf_counter()
-                result = run_job(job, env, timeout)
-                step = (
-                    f", fit {result['fit_step'] * 1000:.2f} ms/step" if "fit_step" in result else ""
-                )
-                print(
-                    f"  round {round_index + 1}/{repeats}: {job_name:8s} {variant:7s} "
-                    f"{time.perf_counter() - start:5.1f} s{step}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            start = time.perf_counter()
+            specs = [{"variant": v, "backend": backend, "job": job_name} for v in order]
+            if job_name in plans:
+                for spec in specs:
+                    spec["plan"] = plans[job_name].to_json()
+                found = run_interleaved(specs, env, timeout, plans[job_name].epochs)
+            else:
+                found = [run_job(spec, env, timeout) for spec in specs]
+            for variant, result in zip(order, found, strict=True):
                 results.setdefault((job_name, variant), []).append(result)
+            steps = ", ".join(
+                f"{v} {r['fit_step'] * 1000:.2f}" for v, r in zip(order, found, strict=True)
+                if "fit_step" in r
+            )  # fmt: skip
+            line = f"  round {round_index + 1}/{repeats}: {job_name:8s} "
+            line += f"{time.perf_counter() - start:5.1f} s"
+            print(line + (f", fit ms/step: {steps}" if steps else ""), file=sys.stderr, flush=True)
     return results
 
 

@@ -5,7 +5,9 @@
 
 ``job`` is ``"startup"`` (import and build both models), a model name (build, compile,
 then time ``fit``, ``train_on_batch`` and ``predict``) or ``"device"`` (only report what the
-framework computes on). The result is one JSON line on stdout,
+framework computes on). A model job with ``"interleaved": true`` prints :data:`PAUSED` and
+waits for a line on stdin before ``fit`` and after every epoch, so that the parent can run
+the variants' epochs in turn. The result is one JSON line on stdout,
 after :data:`MARKER`, with the peak resident set of the process and the frameworks it loaded.
 Only the standard library is imported before the clock starts.
 """
@@ -17,9 +19,12 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 MARKER = "BENCHMARK-RESULT "
+#: what a model job prints at each pause, before it waits for a line on stdin
+PAUSED = "BENCHMARK-PAUSED"
 #: variant -> (module under benchmarks/, keyword arguments its functions take)
 VARIANTS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
     backend: {
@@ -60,7 +65,7 @@ def device_name() -> str:
     return "cpu"
 
 
-def run(job: dict[str, Any]) -> dict[str, Any]:
+def run(job: dict[str, Any], pause: Callable[[], None] | None = None) -> dict[str, Any]:
     start = time.perf_counter()
     name, kwargs = VARIANTS[job["backend"]][job["variant"]]
     module = importlib.import_module(f"benchmarks.{name}")
@@ -74,7 +79,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
         model = job["job"]
         runner = module.Runner(model=model, weights=workload.initial_weights(model), **kwargs)
-        result = workload.measure(model, workload.Plan(**job["plan"]), runner)
+        result = workload.measure(model, workload.Plan(**job["plan"]), runner, pause)
     # Linux reports kilobytes (macOS bytes: this harness targets Linux).
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["loaded"] = [m for m in WATCHED_MODULES if m in sys.modules]
@@ -83,8 +88,16 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def wait_for_parent() -> None:
+    """Stop until the parent writes a line: it lets one variant run at a time."""
+    print(PAUSED, flush=True)
+    if not sys.stdin.readline():
+        raise SystemExit("benchmark worker: the parent closed stdin")
+
+
 def main() -> None:
-    result = run(json.loads(sys.argv[1]))
+    job = json.loads(sys.argv[1])
+    result = run(job, wait_for_parent if job.get("interleaved") else None)
     print(MARKER + json.dumps(result), flush=True)
 
 

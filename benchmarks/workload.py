@@ -7,9 +7,9 @@ Only NumPy is imported here: a variant's process imports its own framework and n
 
 from __future__ import annotations
 
-import itertools
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -203,36 +203,44 @@ def cross_entropy(probabilities: Any, labels: np.ndarray) -> float:
     return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
 
 
-def per_step(epoch_ends: list[float], steps: int) -> float:
-    """Seconds per step from the clock at the end of each epoch: the median epoch after the
-    first, so that one epoch slowed by another process does not move the result."""
-    epochs = [end - start for start, end in itertools.pairwise(epoch_ends)]
-    return statistics.median(epochs) / steps
+def per_step(epoch_seconds: list[float], steps: int) -> float:
+    """Seconds per step from each epoch's duration: the median epoch after the first, so
+    that one epoch slowed by another process does not move the result."""
+    return statistics.median(epoch_seconds[1:]) / steps
 
 
-def measure(model: str, plan: Plan, runner: Any) -> dict[str, float]:
+def measure(
+    model: str, plan: Plan, runner: Any, pause: Callable[[], None] | None = None
+) -> dict[str, float]:
     """Time ``runner`` (a variant's model, built from :func:`initial_weights`) the same way
     for every variant; seconds per fit step, per ``train_on_batch`` call and per ``predict``.
 
     ``runner`` has ``predict_on_batch(x)``, ``fit(x, y, epochs, on_epoch_end)`` (returns the
     last epoch's mean loss), ``train_on_batch(x, y)`` (returns the loss as a float),
-    ``predict(x)`` and ``sync()`` (waits for queued work).
+    ``predict(x)`` and ``sync()`` (waits for queued work). ``pause``, if given, is called
+    before ``fit`` and at the end of every epoch, outside the timed regions: the parent
+    process uses it to interleave the variants' epochs.
     """
+    pause = pause or (lambda: None)
     data = training_data(model, plan)
     batches = train_batches(data, plan.warmup + plan.batches)
     initial_loss = cross_entropy(runner.predict_on_batch(data["x_check"]), data["y_check"])
 
-    epoch_ends: list[float] = []
+    epoch_seconds: list[float] = []
+    resumed = [0.0]
 
     def on_epoch_end() -> None:
         runner.sync()
-        epoch_ends.append(time.perf_counter())
+        epoch_seconds.append(time.perf_counter() - resumed[0])
+        pause()
+        resumed[0] = time.perf_counter()
 
-    start = time.perf_counter()
+    pause()
+    resumed[0] = time.perf_counter()
     fit_loss = runner.fit(data["x"], data["y"], plan.epochs, on_epoch_end)
-    if len(epoch_ends) != plan.epochs:
-        raise RuntimeError(f"fit ran {len(epoch_ends)} epochs, expected {plan.epochs}.")
-    first_epoch = epoch_ends[0] - start
+    if len(epoch_seconds) != plan.epochs:
+        raise RuntimeError(f"fit ran {len(epoch_seconds)} epochs, expected {plan.epochs}.")
+    first_epoch = epoch_seconds[0]
 
     for x, y in batches[: plan.warmup]:
         runner.train_on_batch(x, y)
@@ -249,7 +257,7 @@ def measure(model: str, plan: Plan, runner: Any) -> dict[str, float]:
     if predictions.shape != (len(x_predict), NUM_CLASSES):
         raise RuntimeError(f"predict returned shape {predictions.shape}.")
     return {
-        "fit_step": per_step(epoch_ends, plan.steps),
+        "fit_step": per_step(epoch_seconds, plan.steps),
         "first_epoch": first_epoch,
         "train_on_batch": train_on_batch,
         "predict": predict,

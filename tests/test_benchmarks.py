@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,7 +73,7 @@ def test_fit_step_is_the_median_epoch_after_the_first():
     from benchmarks.workload import per_step
 
     # Epochs after the first take 1, 1, 8 (another process ran) and 1 seconds, of 2 steps each.
-    assert per_step([0.0, 1.0, 2.0, 10.0, 11.0], steps=2) == 0.5
+    assert per_step([5.0, 1.0, 1.0, 8.0, 1.0], steps=2) == 0.5
 
 
 def test_ratios_pair_each_round_so_a_slow_round_divides_out():
@@ -90,6 +92,32 @@ def test_ratios_pair_each_round_so_a_slow_round_divides_out():
     cells = [cell.strip() for cell in fit_row.strip("|").split("|")]
     assert cells[0] == "MLP fit, ms/step"
     assert cells[4:] == ["0.90", "0.50", "2.00"]  # katman/raw, katman/Keras, max/min
+
+
+def test_an_interleaved_job_that_fails_names_itself_and_leaves_no_process(active_backend):
+    from benchmarks.training import child_env, run_interleaved
+
+    good = {"variant": "raw", "backend": active_backend, "job": "mlp"}
+    good["plan"] = {"steps": 1, "epochs": 2, "batches": 1, "warmup": 0, "predict_samples": 16}
+    broken = {**good, "variant": "katman", "plan": {"steps": 1}}  # a plan without epochs
+    before = _children()
+    with pytest.raises(RuntimeError, match=r"benchmark job katman/mlp .* failed") as caught:
+        run_interleaved([good, broken], child_env(active_backend, 1), timeout=300, epochs=2)
+    assert "TypeError" in str(caught.value)  # the worker's own error, from its stderr
+    assert _children() == before
+
+
+def _children() -> set[int]:
+    """This process's live children (Linux: from /proc)."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue  # it exited meanwhile
+        if f"\nPPid:\t{os.getpid()}\n" in status and "State:\tZ" not in status:
+            found.add(int(entry))
+    return found
 
 
 def test_the_resnet_variants_compute_the_same_function_from_the_same_weights():
