@@ -473,12 +473,12 @@ class Trainer:
             batch = self._prepare(batch, training=False)
             callback_list.on_predict_batch_begin(step)
             predictions = self._step_function("predict")(batch)
-            outputs.append(map_structure(ops.convert_to_numpy, predictions))
+            outputs.append(predictions)  # read back at the end: no wait between batches
             callback_list.on_predict_batch_end(step, {"outputs": predictions})
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("predict: the data yielded no batches.")
-        return _concatenate(outputs)
+        return _concatenate([map_structure(ops.convert_to_numpy, p) for p in outputs])
 
     # -- single batches --------------------------------------------------------------------
     def train_on_batch(
