@@ -469,16 +469,24 @@ class Trainer:
         )
         callback_list.on_predict_begin()
         outputs: list[Any] = []
+        queued = None
         for step, batch in enumerate(data):
             batch = self._prepare(batch, training=False)
             callback_list.on_predict_batch_begin(step)
             predictions = self._step_function("predict")(batch)
-            outputs.append(predictions)  # read back at the end: no wait between batches
+            # Read the previous batch back only now that this one is queued: an asynchronous
+            # framework (jax, a GPU) computes while the host copies, and at most one batch
+            # of outputs waits on the device.
+            if queued is not None:
+                outputs.append(map_structure(ops.convert_to_numpy, queued))
+            queued = predictions
             callback_list.on_predict_batch_end(step, {"outputs": predictions})
+        if queued is not None:
+            outputs.append(map_structure(ops.convert_to_numpy, queued))
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("predict: the data yielded no batches.")
-        return _concatenate([map_structure(ops.convert_to_numpy, p) for p in outputs])
+        return _concatenate(outputs)
 
     # -- single batches --------------------------------------------------------------------
     def train_on_batch(
