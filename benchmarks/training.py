@@ -3,9 +3,9 @@
 MNIST convnet (and on request a ResNet-style model).
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); the three variants
-alternate (katman, raw, Keras, then the next round in rotated order), and the table shows
-the median of the rounds and the ratios katman/raw and katman/Keras (the median of each
-round's ratio). Usage::
+alternate (katman, raw, Keras, then the next round in rotated order; within a round their
+``fit`` epochs take turns), and the table shows the median of the rounds and the ratios
+katman/raw and katman/Keras (the median of each round's ratio). Usage::
 
     python -m benchmarks --backend torch            # a few minutes on 2 cores
     python -m benchmarks --backend jax --quick      # a smoke run, about a minute
