@@ -85,8 +85,12 @@ class TorchBackend(Backend):
         return value.detach(), tuple(zeros)
 
     def create_variable(self, value: Any, *, trainable: bool, name: str) -> torch.nn.Parameter:
-        tensor = self.convert_to_tensor(value).detach().to(current_device(), copy=True)
-        return torch.nn.Parameter(tensor, requires_grad=trainable and tensor.is_floating_point())
+        tensor = self.convert_to_tensor(value).detach()
+        stored = torch.empty_strided(
+            tensor.shape, _variable_strides(tensor.shape), dtype=tensor.dtype, device=current_device()
+        )
+        stored.copy_(tensor)
+        return torch.nn.Parameter(stored, requires_grad=trainable and stored.is_floating_point())
 
     def read_variable(self, handle: Any) -> torch.Tensor:
         return handle
@@ -145,6 +149,26 @@ class TorchBackend(Backend):
 
     def compile(self, function: Callable[..., Any]) -> Callable[..., Any]:
         return torch.compile(function)
+
+
+def _variable_strides(shape: torch.Size) -> tuple[int, ...]:
+    """The memory order of a variable of ``shape``: row-major, except for rank 4 and 5.
+
+    Those are, in katman's layers, convolution kernels ``(*window, in, out)``, which torch's
+    convolutions read as ``(out, in, *window)`` in channels-last memory: the output channels
+    outermost, the input channels innermost. Stored in that order, the kernel's permutation
+    for each call is a view instead of a copy, and its gradient comes back in the same order,
+    which the optimizer's elementwise updates then read densely.
+    """
+    order = list(range(len(shape)))  # axes from the outermost in memory
+    if len(shape) in (4, 5):
+        order = [order[-1], *order[:-1]]
+    strides = [0] * len(shape)
+    step = 1
+    for axis in reversed(order):
+        strides[axis] = step
+        step *= max(shape[axis], 1)
+    return tuple(strides)
 
 
 def _detached(value: Any) -> Any:

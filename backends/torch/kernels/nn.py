@@ -404,7 +404,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
                 symmetric = tuple(before for before, _ in pads)
             else:
                 x = F.pad(x, _torch_pads(pads))
-        weight = kernel.permute(n + 1, n, *range(n)).contiguous()
+        weight = _dense(kernel.permute(n + 1, n, *range(n)))
         return _CONV[n](
             _dense(x),
             weight,
@@ -503,7 +503,7 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
             )
         strides, dilation = _tuple(strides, n), _tuple(dilation_rate, n)
         extra = [None] * n if output_padding is None else _tuple(output_padding, n)
-        weight = kernel.permute(n + 1, n, *range(n)).contiguous()  # (in, out, *k)
+        weight = _dense(kernel.permute(n + 1, n, *range(n)))  # (in, out, *k)
         full = _CONV_TRANSPOSE[n](x.contiguous(), weight, stride=strides, dilation=dilation)
         for i in range(n):
             length, start = _conv_transpose_geometry(
