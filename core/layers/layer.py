@@ -540,15 +540,18 @@ class Layer(get_backend().layer_base):
 
     def _cast_inputs(self, inputs: Any) -> Any:
         compute = self.compute_dtype
-        is_tensor = get_backend().is_tensor
+        backend = get_backend()
+        autocast = self.autocast
 
         def cast(value: Any) -> Any:
-            if not is_tensor(value):
+            if not backend.is_tensor(value):
                 if not isinstance(value, (np.ndarray, list, float, int)):
                     return value
                 value = ops.convert_to_tensor(value)
-            if self.autocast and is_float(ops.dtype(value)) and ops.dtype(value) != compute:
-                return ops.cast(value, compute)
+            if autocast:
+                dtype = backend.dtype_of(value)
+                if dtype != compute and is_float(dtype):
+                    return ops.cast(value, compute)
             return value
 
         if isinstance(inputs, (list, tuple, dict)) and not _is_number_list(inputs):

@@ -38,6 +38,9 @@ class Functional(Model):
                     f"got {tensor!r}."
                 )
         self._nodes = self._trace()
+        self._steps = [
+            _Step(node) for node in self._nodes if not isinstance(node.layer, InputLayer)
+        ]
         self._graph_layers: list[Layer] = []
         for node in self._nodes:
             if all(node.layer is not known for known in self._graph_layers):
@@ -115,29 +118,29 @@ class Functional(Model):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         values = self._bind_inputs(inputs)
-        masks: dict[int, Any] = {}
-        for node in self._nodes:
-            layer = node.layer
-            if isinstance(layer, InputLayer):
-                continue
-            args = _substitute(node.args, values)
-            kwargs = _substitute(node.kwargs, values)
-            input_masks = [masks.get(id(t)) for t in node.input_tensors]
-            if layer._call_takes_mask and any(m is not None for m in input_masks):
+        masks: dict[int, Any] = {}  # by output tensor id; empty unless a layer makes a mask
+        for step in self._steps:
+            layer = step.layer
+            args, kwargs = step.arguments(values)
+            input_masks = [masks.get(i) for i in step.input_ids] if masks else None
+            masked = input_masks is not None and any(m is not None for m in input_masks)
+            if masked and layer._call_takes_mask:
                 kwargs.setdefault("mask", input_masks[0] if len(input_masks) == 1 else input_masks)
-            if layer._call_takes_training and training is not None:
+            if training is not None and layer._call_takes_training:
                 kwargs.setdefault("training", training)
             outputs = layer(*args, **kwargs)
-            flat_outputs = flatten(outputs)
-            if any(m is not None for m in input_masks) or (
-                type(layer).compute_mask is not Layer.compute_mask
-            ):
+            if masked or step.computes_mask:
+                if input_masks is None:
+                    input_masks = [None] * len(step.input_ids)
                 previous = input_masks[0] if len(input_masks) == 1 else input_masks
                 output_mask = layer.compute_mask(args[0] if args else None, previous)
-                for tensor in node.output_tensors:
-                    masks[id(tensor)] = output_mask
-            for tensor, value in zip(node.output_tensors, flat_outputs, strict=True):
-                values[id(tensor)] = value
+                for i in step.output_ids:
+                    masks[i] = output_mask
+            if step.single_output and not isinstance(outputs, (list, tuple, dict)):
+                values[step.output_ids[0]] = outputs
+            else:
+                for i, value in zip(step.output_ids, flatten(outputs), strict=True):
+                    values[i] = value
         return pack_like(self._outputs_struct, [values[id(t)] for t in self._output_tensors])
 
     def _bind_inputs(self, inputs: Any) -> dict[int, Any]:
@@ -191,6 +194,42 @@ class Functional(Model):
         from katman.models.graph_config import functional_from_config
 
         return functional_from_config(cls, config, custom_objects)
+
+
+class _Step:
+    """One layer call of the graph, ready to run: where its arguments come from and where
+    its outputs go, worked out once rather than at every call of the model."""
+
+    __slots__ = (
+        "args",
+        "computes_mask",
+        "direct",
+        "input_ids",
+        "kwargs",
+        "layer",
+        "output_ids",
+        "single_output",
+    )
+
+    def __init__(self, node: Node) -> None:
+        self.layer = node.layer
+        self.args, self.kwargs = node.args, node.kwargs
+        self.input_ids = [id(t) for t in node.input_tensors]
+        self.output_ids = [id(t) for t in node.output_tensors]
+        # The usual call, ``layer(x)`` or ``layer(x, y)``: tensors as the positional arguments
+        # and none among the keyword ones, so each argument is a lookup of its tensor's value.
+        self.direct = all(isinstance(a, KerasTensor) for a in node.args) and not any(
+            isinstance(t, KerasTensor) for t in flatten(node.kwargs)
+        )
+        self.single_output = len(self.output_ids) == 1
+        self.computes_mask = type(node.layer).compute_mask is not Layer.compute_mask
+
+    def arguments(self, values: dict[int, Any]) -> tuple[tuple, dict[str, Any]]:
+        """The call's arguments with each KerasTensor replaced by its value (a fresh kwargs
+        dict, which the caller may add to)."""
+        if self.direct:
+            return tuple([values[i] for i in self.input_ids]), dict(self.kwargs)
+        return _substitute(self.args, values), _substitute(self.kwargs, values)
 
 
 def _as_structure(value: Any) -> Any:

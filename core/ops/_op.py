@@ -73,14 +73,14 @@ class Op:
         self._kernel: Callable[..., Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        found = _find_special(args)
-        if kwargs:
-            found = max(found, _find_special(kwargs.values()))
-        if found == _SYMBOLIC:
+        in_args = _find_special(args)
+        in_kwargs = _find_special(kwargs.values()) if kwargs else _PLAIN
+        if in_args == _SYMBOLIC or in_kwargs == _SYMBOLIC:
             return self.symbolic_call(*args, **kwargs)
         kernel = self._kernel or self._resolve()
-        if found == _VARIABLE:
-            args = tuple(unwrap(a) for a in args)
+        if in_args == _VARIABLE:
+            args = tuple([unwrap(a) for a in args])
+        if in_kwargs == _VARIABLE:
             kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         try:
             return kernel(*args, **kwargs)
@@ -177,25 +177,51 @@ def _is_backend_tensor(value: Any) -> bool:
     return get_backend().is_tensor(value)
 
 
-# What ``_find_special`` reports, in increasing precedence.
-_PLAIN, _VARIABLE, _SYMBOLIC = 0, 1, 2
+# What ``_find_special`` reports, in increasing precedence; ``_SEQUENCE`` is a list or
+# tuple, looked into one level deep.
+_PLAIN, _VARIABLE, _SYMBOLIC, _SEQUENCE = 0, 1, 2, 3
+# The kind of each argument type seen so far: one dict lookup per argument instead of
+# three isinstance checks, as this runs for every argument of every op call.
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    if issubclass(cls, KerasTensor):
+        kind = _SYMBOLIC
+    elif issubclass(cls, Variable):
+        kind = _VARIABLE
+    elif issubclass(cls, (list, tuple)):
+        kind = _SEQUENCE
+    else:
+        kind = _PLAIN
+    _KINDS[cls] = kind
+    return kind
 
 
 def _find_special(values: Any) -> int:
     """Whether a KerasTensor (symbolic call) or a Variable (to unwrap) is among ``values``,
-    one level of lists and tuples deep: one pass, as this runs for every op call."""
+    one level of lists and tuples deep."""
     found = _PLAIN
+    kinds = _KINDS
     for value in values:
-        if isinstance(value, KerasTensor):
-            return _SYMBOLIC
-        if isinstance(value, Variable):
-            found = _VARIABLE
-        elif isinstance(value, (list, tuple)):
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = _kind(type(value))
+        if kind == _PLAIN:
+            continue
+        if kind == _SEQUENCE:
             for item in value:
-                if isinstance(item, KerasTensor):
+                inner = kinds.get(type(item))
+                if inner is None:
+                    inner = _kind(type(item))
+                if inner == _SYMBOLIC:
                     return _SYMBOLIC
-                if isinstance(item, Variable):
+                if inner == _VARIABLE:
                     found = _VARIABLE
+        elif kind == _SYMBOLIC:
+            return _SYMBOLIC
+        else:
+            found = _VARIABLE
     return found
 
 

@@ -91,8 +91,12 @@ class _Merge(Layer):
                 f"{layer_label(self)} must be called on a list of tensors; got a single input "
                 f"of shape {tuple(getattr(inputs, 'shape', ()))}."
             )
-        self.compute_output_shape([tuple(x.shape) for x in inputs])
-        ranks = [len(x.shape) for x in inputs]
+        shapes = [tuple(x.shape) for x in inputs]
+        # Inputs of one shape (the usual case, at every step) need no check beyond their count.
+        equal = len(shapes) >= 2 and shapes[0] and shapes.count(shapes[0]) == len(shapes)
+        if not equal or self.arity not in (None, len(shapes)):
+            self.compute_output_shape(shapes)
+        ranks = [len(shape) for shape in shapes]
         top = max(ranks)
         if min(ranks) != top:  # as Keras: new axes of size 1 right after the batch axis
             inputs = [

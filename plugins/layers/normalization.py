@@ -12,7 +12,7 @@ from katman.dtypes import result_type
 from katman.errors import ShapeError
 from katman.layers.layer import InputSpec, Layer
 from katman.plugins.fused import batch_norm_training
-from katman.plugins.layers.core import layer_label
+from katman.plugins.layers.core import as_compute, layer_label
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
@@ -22,14 +22,15 @@ _RENORM_KEYS = ("rmax", "rmin", "dmax")
 def _at_least_float32(x: Any) -> Any:
     """``x`` in float32 if it is a narrower float (normalization statistics overflow in
     float16)."""
-    dtype = result_type(ops.dtype(x), "float32")
-    return x if ops.dtype(x) == dtype else ops.cast(x, dtype)
+    dtype = ops.dtype(x)
+    wanted = result_type(dtype, "float32")
+    return x if dtype == wanted else ops.cast(x, wanted)
 
 
 def _cast_like(value: Any, x: Any) -> Any:
     if value is None:
         return None
-    return value if ops.dtype(value) == ops.dtype(x) else ops.cast(value, ops.dtype(x))
+    return as_compute(value, ops.dtype(x))
 
 
 def _check_axis(layer: Layer, axis: int, input_shape: tuple) -> int:
@@ -205,7 +206,7 @@ class BatchNormalization(Layer):
             )
             self.moving_mean.assign(mean)
             self.moving_variance.assign(variance)
-            return ops.cast(outputs, self.compute_dtype)
+            return as_compute(outputs, self.compute_dtype)
         if training and self.trainable:
             mean, variance = self._moments(x, mask)
             if self.renorm:
@@ -219,7 +220,7 @@ class BatchNormalization(Layer):
         outputs = ops.batch_normalization(
             x, mean, variance, axis=self._axis, offset=beta, scale=gamma, epsilon=self.epsilon
         )
-        return ops.cast(outputs, self.compute_dtype)
+        return as_compute(outputs, self.compute_dtype)
 
     def _moments(self, x: Any, mask: Any) -> tuple[Any, Any]:
         if mask is None:
@@ -445,7 +446,7 @@ class LayerNormalization(Layer):
             if beta is not None:
                 shift = ops.add(shift, beta)
             outputs = ops.add(ops.multiply(x, inverse), shift)
-        return ops.cast(outputs, self.compute_dtype)
+        return as_compute(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         input_shape = tuple(input_shape)
