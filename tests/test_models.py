@@ -112,6 +112,32 @@ def test_shared_layer_and_resnet_block():
     )
 
 
+class Gate(layers.Layer):
+    """A user-written layer taking a second tensor by keyword."""
+
+    def call(self, inputs, gate=None):
+        return inputs if gate is None else inputs * gate
+
+
+def test_functional_passes_masks_along_the_graph_and_tensors_given_by_keyword():
+    tokens = katman.Input(shape=(4,), dtype="int32")
+    embedded = layers.Embedding(5, 3, mask_zero=True, name="embed")(tokens)
+    scaled = layers.Activation("linear")(embedded)  # no mask logic of its own: passes it on
+    pooled = layers.GlobalAveragePooling1D()(scaled)  # averages the unmasked steps only
+    weights = katman.Input(shape=(3,))
+    outputs = Gate()(pooled, gate=weights)
+    model = katman.Model([tokens, weights], outputs)
+
+    ids = np.array([[1, 2, 0, 0], [3, 0, 0, 0]], dtype="int32")
+    gate = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]], dtype="float32")
+    table = numpy(model.get_layer("embed").embeddings)
+    expected = np.stack([table[[1, 2]].mean(0), table[[3]].mean(0)]) * gate
+    for _ in range(2):  # the second call runs the same plan again
+        np.testing.assert_allclose(numpy(model([ids, gate])), expected, rtol=1e-5, atol=1e-6)
+    unmasked = np.stack([table[ids[0]].mean(0), table[ids[1]].mean(0)]) * gate
+    assert not np.allclose(expected, unmasked)
+
+
 def test_model_called_on_model_and_nested():
     encoder = dense_model()
     inputs = katman.Input(shape=(6,))
