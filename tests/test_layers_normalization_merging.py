@@ -150,6 +150,54 @@ def test_batch_normalization_mixed_precision_like_keras():
     )
 
 
+def test_batch_normalization_op_differentiates_whatever_its_arguments_depend_on():
+    # With fixed statistics a backend may normalize in one framework call; the gradient must
+    # still reach x, scale and offset, and when the statistics are computed from x (the
+    # masked or renormalized training path), flow through them as well.
+    ops, backend = katman.ops, katman.backend.get_backend()
+    x0 = RNG.standard_normal((3, 2, 4)).astype("float32")
+    stats = [RNG.standard_normal(4).astype("float32"), RNG.uniform(0.5, 2, 4).astype("float32")]
+    affine = [RNG.standard_normal(4).astype("float32") for _ in range(2)]
+
+    def spelled_out(x, mean, variance, scale, offset):
+        inverse = ops.multiply(ops.rsqrt(ops.add(variance, 1e-3)), scale)
+        return ops.add(ops.multiply(ops.subtract(x, mean), inverse), offset)
+
+    def fixed(normalize):
+        def loss(x, scale, offset):
+            return ops.sum(ops.square(normalize(x, *stats, scale, offset)))
+
+        return backend.value_and_grad(loss, x0, *affine)
+
+    def from_batch(normalize, scale=affine[0], offset=affine[1]):
+        def loss(x):
+            mean, variance = ops.moments(x, axes=(0, 1))
+            return ops.sum(ops.square(normalize(x, mean, variance, scale, offset)))
+
+        return backend.value_and_grad(loss, x0)
+
+    def op(x, mean, variance, scale, offset):
+        return ops.batch_normalization(
+            x, mean, variance, axis=-1, offset=offset, scale=scale, epsilon=1e-3
+        )
+
+    for run in (fixed, from_batch):
+        value, grads = run(op)
+        expected_value, expected_grads = run(spelled_out)
+        np.testing.assert_allclose(to_numpy(value), to_numpy(expected_value), rtol=1e-5)
+        for got, expected in zip(grads, expected_grads, strict=True):
+            np.testing.assert_allclose(to_numpy(got), to_numpy(expected), rtol=1e-4, atol=1e-4)
+    # The squares of a batch normalized by its own statistics sum to about its size, whatever
+    # x: through the statistics, the gradient nearly cancels; with them held, it does not.
+    plain = [np.ones(4, "float32"), np.zeros(4, "float32")]
+    through = to_numpy(from_batch(op, *plain)[1][0])
+    held = [x0.mean(axis=(0, 1)), x0.var(axis=(0, 1))]
+    _, (bypassing,) = backend.value_and_grad(
+        lambda x: ops.sum(ops.square(op(x, *held, *plain))), x0
+    )
+    assert np.abs(through).max() < 0.1 * np.abs(to_numpy(bypassing)).max()
+
+
 def test_batch_normalization_errors():
     with pytest.raises(ShapeError, match=r"axis 2 is out of range.*\(4, 3\)"):
         normalization.BatchNormalization(axis=2)(np.ones((4, 3), "float32"))

@@ -86,8 +86,9 @@ class TorchBackend(Backend):
 
     def create_variable(self, value: Any, *, trainable: bool, name: str) -> torch.nn.Parameter:
         tensor = self.convert_to_tensor(value).detach()
+        strides = _variable_strides(tensor.shape)
         stored = torch.empty_strided(
-            tensor.shape, _variable_strides(tensor.shape), dtype=tensor.dtype, device=current_device()
+            tensor.shape, strides, dtype=tensor.dtype, device=current_device()
         )
         stored.copy_(tensor)
         return torch.nn.Parameter(stored, requires_grad=trainable and stored.is_floating_point())
