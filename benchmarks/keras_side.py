@@ -19,8 +19,8 @@ def build_model(keras: ModuleType, model: str) -> Any:
     """The benchmark's model written with Keras's API; layers with weights carry the names
     of :func:`workload.named_weights`."""
     layers = keras.layers
-    if model == "resnet":
-        return build_resnet(keras)
+    if model in workload.RESNETS:
+        return build_resnet(keras, model)
     if model == "mlp":
         stack = [
             keras.Input(shape=(784,)),
@@ -42,8 +42,8 @@ def build_model(keras: ModuleType, model: str) -> Any:
     return keras.Sequential(stack)
 
 
-def build_resnet(keras: ModuleType) -> Any:
-    """The ResNet-style model (:data:`workload.RESNET_STAGES`) with the functional API."""
+def build_resnet(keras: ModuleType, model: str = "resnet") -> Any:
+    """A ResNet-style model (:data:`workload.RESNET_SIZES`) with the functional API."""
     layers = keras.layers
 
     def conv_bn(x: Any, name: str, bn_name: str, filters: int, size: int, stride: int) -> Any:
@@ -52,13 +52,14 @@ def build_resnet(keras: ModuleType) -> Any:
         )
         return layers.BatchNormalization(name=bn_name)(x)
 
-    inputs = keras.Input(shape=workload.INPUT_SHAPES["resnet"])
-    x = conv_bn(inputs, "stem_conv", "stem_bn", workload.RESNET_STEM, 3, 1)
+    size = workload.RESNET_SIZES[model]
+    inputs = keras.Input(shape=workload.INPUT_SHAPES[model])
+    x = conv_bn(inputs, "stem_conv", "stem_bn", size.stem, 3, 1)
     x = layers.Activation("relu")(x)
-    for stage, (filters, _) in enumerate(workload.RESNET_STAGES):
-        for block in range(workload.RESNET_BLOCKS):
+    for stage, (filters, _) in enumerate(size.stages):
+        for block in range(size.blocks):
             prefix = f"s{stage}b{block}"
-            stride = workload.resnet_block_stride(stage, block)
+            stride = size.block_stride(stage, block)
             shortcut = x
             if stride != 1 or x.shape[-1] != filters:
                 shortcut = conv_bn(x, f"{prefix}_proj", f"{prefix}_proj_bn", filters, 1, stride)

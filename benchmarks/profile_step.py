@@ -128,7 +128,7 @@ def main() -> None:
         prog="python -m benchmarks.profile_step", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--backend", choices=BACKENDS, required=True)
-    parser.add_argument("--model", choices=MODELS, default="mlp")
+    parser.add_argument("--model", choices=(*MODELS, "tiny_resnet"), default="mlp")
     parser.add_argument("--mode", choices=("fit", "train_on_batch"), default="fit")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--seconds", type=float, default=8.0, help="timed seconds per variant")
@@ -138,6 +138,8 @@ def main() -> None:
         "--in-process", action="store_true", help="run the first variant here (for py-spy)"
     )
     args = parser.parse_args()
+    if args.backend == "tensorflow" and args.model == "tiny_resnet":
+        parser.error("the ResNets have hand-written torch and jax variants only")
     if args.in_process:
         # The frameworks are imported below, so the backend and threads still take effect.
         os.environ.update(child_env(args.backend, args.threads))

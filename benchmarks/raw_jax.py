@@ -53,7 +53,7 @@ def _conv_bn(
 
 
 def resnet(
-    layers: dict[str, list[jax.Array]], x: jax.Array, training: bool
+    layers: dict[str, list[jax.Array]], x: jax.Array, training: bool, model: str = "resnet"
 ) -> tuple[jax.Array, dict[str, list[jax.Array]]]:
     """The ResNet's probabilities and its layers with updated BN statistics. ``layers``
     maps each name of :func:`workload.resnet_layers` to its weights."""
@@ -63,10 +63,11 @@ def resnet(
         h, out[bn_name] = _conv_bn(h, layers[name][0], layers[bn_name], stride, training)
         return h
 
+    size = workload.RESNET_SIZES[model]
     h = jax.nn.relu(conv_bn(x, "stem_conv", "stem_bn", 1))
-    for stage in range(len(workload.RESNET_STAGES)):
-        for block in range(workload.RESNET_BLOCKS):
-            prefix, stride = f"s{stage}b{block}", workload.resnet_block_stride(stage, block)
+    for stage in range(len(size.stages)):
+        for block in range(size.blocks):
+            prefix, stride = f"s{stage}b{block}", size.block_stride(stage, block)
             shortcut = h
             if f"{prefix}_proj" in layers:
                 shortcut = conv_bn(h, f"{prefix}_proj", f"{prefix}_proj_bn", stride)
@@ -83,8 +84,8 @@ def forward(
     """Class probabilities and the parameters, the ResNet's with its BN statistics updated;
     dropout (convnet) is applied and BN (resnet) normalizes with the batch's statistics
     when ``key`` is given (training)."""
-    if model == "resnet":
-        return resnet(params, x, training=key is not None)
+    if model in workload.RESNETS:
+        return resnet(params, x, training=key is not None, model=model)
     return _probabilities(params, x, key, model=model), params
 
 
@@ -157,7 +158,7 @@ def startup() -> None:
 class Runner:
     def __init__(self, model: str, weights: list[np.ndarray]) -> None:
         params: Any = [jnp.asarray(w) for w in weights]
-        if model == "resnet":
+        if model in workload.RESNETS:
             params = {name: arrays for name, arrays in workload.by_layer(model, params)}
         self.state: State = {
             "params": params,

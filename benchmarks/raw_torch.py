@@ -46,12 +46,13 @@ class Block(nn.Module):
         return torch.relu(y + shortcut)
 
 
-def build_resnet() -> nn.Sequential:
-    layers: list[nn.Module] = [conv_bn(3, workload.RESNET_STEM, 3, 1), nn.ReLU()]
-    channels = workload.RESNET_STEM
-    for stage, (filters, _) in enumerate(workload.RESNET_STAGES):
-        for block in range(workload.RESNET_BLOCKS):
-            layers.append(Block(channels, filters, workload.resnet_block_stride(stage, block)))
+def build_resnet(model: str = "resnet") -> nn.Sequential:
+    size = workload.RESNET_SIZES[model]
+    layers: list[nn.Module] = [conv_bn(3, size.stem, 3, 1), nn.ReLU()]
+    channels = size.stem
+    for stage, (filters, _) in enumerate(size.stages):
+        for block in range(size.blocks):
+            layers.append(Block(channels, filters, size.block_stride(stage, block)))
             channels = filters
     layers += [
         nn.AdaptiveAvgPool2d(1),
@@ -63,8 +64,8 @@ def build_resnet() -> nn.Sequential:
 
 
 def build_model(model: str) -> nn.Module:
-    if model == "resnet":
-        return build_resnet()
+    if model in workload.RESNETS:
+        return build_resnet(model)
     if model == "mlp":
         return nn.Sequential(
             nn.Linear(784, 512),
@@ -96,7 +97,7 @@ def load_weights(net: nn.Module, model: str, weights: list[np.ndarray]) -> None:
     if model == "convnet":
         dense = weights[4].reshape(5, 5, 64, NUM_CLASSES).transpose(2, 0, 1, 3)
         weights[4] = dense.reshape(5 * 5 * 64, NUM_CLASSES)
-    if model == "resnet":
+    if model in workload.RESNETS:
         # Modules with weights in build order: each Block's conv1, conv2, then proj, as
         # workload.resnet_layers lists them (conv1, bn1, conv2, bn2, proj, proj_bn).
         order = _resnet_order(net)

@@ -1,6 +1,7 @@
 """katman against the raw framework and Keras 3 on the same backend: training steps
 (``fit``, ``train_on_batch``), ``predict``, start-up and peak memory, for an MLP and the classic
-MNIST convnet (and on request a ResNet-style model).
+MNIST convnet (and on request two ResNet-style models: ``resnet``, and ``tiny_resnet``,
+whose CPU step is mostly the per-layer host work a GPU step of ``resnet`` is made of).
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); the three variants
 alternate (katman, raw, Keras, then the next round in rotated order; within a round their
@@ -10,6 +11,7 @@ katman/raw and katman/Keras (the median of each round's ratio). Usage::
     python -m benchmarks --backend torch            # a few minutes on 2 cores
     python -m benchmarks --backend jax --quick      # a smoke run, about a minute
     python -m benchmarks --backend torch --gpu      # MLP, convnet, ResNet on the GPU
+    python -m benchmarks --backend torch --models tiny_resnet --threads 1
 """
 
 from __future__ import annotations
@@ -35,16 +37,23 @@ from benchmarks.workload import (
     ALL_MODELS,
     BATCH_SIZE,
     DEFAULT_PLANS,
+    GPU_MODELS,
     GPU_PLANS,
     MODELS,
     QUICK_PLANS,
+    RESNETS,
     Plan,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("torch", "jax", "tensorflow")
 VARIANTS = ("katman", "raw", "keras")
-MODEL_TITLES = {"mlp": "MLP", "convnet": "convnet", "resnet": "ResNet"}
+MODEL_TITLES = {
+    "mlp": "MLP",
+    "convnet": "convnet",
+    "resnet": "ResNet",
+    "tiny_resnet": "tiny ResNet",
+}
 
 
 def rows(jobs: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
@@ -324,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
         nargs="+",
         choices=ALL_MODELS,
         default=None,
-        help=f"models to train (default: {' '.join(MODELS)}; all of them with --gpu)",
+        help=f"models to train (default: {' '.join(MODELS)}; {' '.join(GPU_MODELS)} with --gpu)",
     )
     parser.add_argument(
         "--repeats", type=int, default=None, help="rounds of each job (default 5, 1 with --quick)"
@@ -338,11 +347,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write every result here")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per job")
     args = parser.parse_args(argv)
-    models = tuple(args.models or (ALL_MODELS if args.gpu else MODELS))
+    models = tuple(args.models or (GPU_MODELS if args.gpu else MODELS))
     if args.backend == "tensorflow" and args.gpu:
         parser.error("--gpu compares torch and jax (TensorFlow is installed as tensorflow-cpu)")
-    if args.backend == "tensorflow" and "resnet" in models:
-        parser.error("the ResNet has hand-written torch and jax variants only")
+    if args.backend == "tensorflow" and set(models) & set(RESNETS):
+        parser.error("the ResNets have hand-written torch and jax variants only")
     every_plan = QUICK_PLANS if args.quick else GPU_PLANS if args.gpu else DEFAULT_PLANS
     plans = {model: every_plan[model] for model in models}
     jobs = models if args.gpu else ("startup", *models)

@@ -22,18 +22,43 @@ LEARNING_RATE = 1e-3
 EPSILON = 1e-7
 BETA_1, BETA_2 = 0.9, 0.999
 NUM_CLASSES = 10
-#: the models every run measures; ``resnet`` is measured on request (``--models``, ``--gpu``)
+#: the models every run measures; the ResNets are measured on request (``--models``) and
+#: ``resnet`` also with ``--gpu``
 MODELS = ("mlp", "convnet")
-ALL_MODELS = (*MODELS, "resnet")
+RESNETS = ("resnet", "tiny_resnet")
+GPU_MODELS = (*MODELS, "resnet")
+ALL_MODELS = (*MODELS, *RESNETS)
 #: Input shape of one sample, per model (channels last, as Keras).
-INPUT_SHAPES = {"mlp": (784,), "convnet": (28, 28, 1), "resnet": (32, 32, 3)}
-#: The ResNet-style model: a 3x3 stem convolution, then per stage (filters, stride of its
-#: first block) ``RESNET_BLOCKS`` basic blocks (two 3x3 convolutions with batch
-#: normalization; a 1x1 projection where the shape changes), global average pooling and
-#: a softmax Dense. Convolutions have no bias, as in ResNet.
-RESNET_STEM = 64
-RESNET_STAGES = ((64, 1), (128, 2), (256, 2))
-RESNET_BLOCKS = 2
+INPUT_SHAPES = {
+    "mlp": (784,),
+    "convnet": (28, 28, 1),
+    "resnet": (32, 32, 3),
+    "tiny_resnet": (4, 4, 3),
+}
+
+
+@dataclass(frozen=True)
+class ResNetSize:
+    """A ResNet-style model: a 3x3 stem convolution of ``stem`` filters, then per stage
+    (filters, stride of its first block) ``blocks`` basic blocks (two 3x3 convolutions with
+    batch normalization; a 1x1 projection where the shape changes), global average pooling
+    and a softmax Dense. Convolutions have no bias, as in ResNet."""
+
+    stem: int
+    stages: tuple[tuple[int, int], ...]
+    blocks: int = 2
+
+    def block_stride(self, stage: int, block: int) -> int:
+        return self.stages[stage][1] if block == 0 else 1
+
+
+#: ``resnet`` is the GPU comparison's model. ``tiny_resnet`` has the same layers, eight
+#: times narrower, on 4x4 inputs: its arithmetic is small enough that a CPU step is mostly
+#: the per-layer work on the host, which is what a GPU step of ``resnet`` is made of.
+RESNET_SIZES = {
+    "resnet": ResNetSize(stem=64, stages=((64, 1), (128, 2), (256, 2))),
+    "tiny_resnet": ResNetSize(stem=8, stages=((8, 1), (16, 2), (32, 2))),
+}
 #: Keras's BatchNormalization defaults, which every variant uses.
 BN_MOMENTUM, BN_EPSILON = 0.99, 1e-3
 
@@ -63,11 +88,13 @@ DEFAULT_PLANS = {
     "mlp": Plan(steps=20, epochs=6, batches=30, warmup=3, predict_samples=10_000),
     "convnet": Plan(steps=8, epochs=6, batches=8, warmup=2, predict_samples=10_000),
     "resnet": Plan(steps=4, epochs=4, batches=4, warmup=1, predict_samples=1_000),
+    "tiny_resnet": Plan(steps=30, epochs=6, batches=30, warmup=3, predict_samples=10_000),
 }
 QUICK_PLANS = {
     "mlp": Plan(steps=3, epochs=2, batches=3, warmup=1, predict_samples=1_000),
     "convnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=300),
     "resnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=200),
+    "tiny_resnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=200),
 }
 #: On a GPU a step takes a millisecond or a few: more steps per epoch keep the clock's
 #: resolution and the epoch-end synchronisation small against the epoch.
@@ -75,6 +102,7 @@ GPU_PLANS = {
     "mlp": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
     "convnet": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
     "resnet": Plan(steps=40, epochs=6, batches=40, warmup=5, predict_samples=10_000),
+    "tiny_resnet": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
 }
 
 
@@ -113,13 +141,14 @@ def predict_warmup(samples: int) -> int:
     return BATCH_SIZE + samples % BATCH_SIZE if samples % BATCH_SIZE else BATCH_SIZE
 
 
-def resnet_layers() -> list[tuple[str, str, tuple[int, ...]]]:
+def resnet_layers(model: str = "resnet") -> list[tuple[str, str, tuple[int, ...]]]:
     """The ResNet's layers with weights in build order: ``(name, kind, shape)`` with kind
     ``conv`` (kernel ``(h, w, in, out)``), ``bn`` (``(channels,)``) or ``dense``."""
-    layers = [("stem_conv", "conv", (3, 3, 3, RESNET_STEM)), ("stem_bn", "bn", (RESNET_STEM,))]
-    channels = RESNET_STEM
-    for stage, (filters, stride) in enumerate(RESNET_STAGES):
-        for block in range(RESNET_BLOCKS):
+    size = RESNET_SIZES[model]
+    layers = [("stem_conv", "conv", (3, 3, 3, size.stem)), ("stem_bn", "bn", (size.stem,))]
+    channels = size.stem
+    for stage, (filters, stride) in enumerate(size.stages):
+        for block in range(size.blocks):
             prefix = f"s{stage}b{block}"
             layers += [
                 (f"{prefix}_conv1", "conv", (3, 3, channels, filters)),
@@ -136,17 +165,13 @@ def resnet_layers() -> list[tuple[str, str, tuple[int, ...]]]:
     return [*layers, ("head", "dense", (channels, NUM_CLASSES))]
 
 
-def resnet_block_stride(stage: int, block: int) -> int:
-    return RESNET_STAGES[stage][1] if block == 0 else 1
-
-
 def by_layer(model: str, weights: list[np.ndarray]) -> list[tuple[str, list[np.ndarray]]]:
     """:func:`initial_weights` grouped by layer: ``(layer name, its weights)`` in build
     order. The layer names are those every variant's model uses."""
     weights = iter(weights)
-    if model == "resnet":
+    if model in RESNETS:
         counts = {"conv": 1, "bn": 4, "dense": 2}
-        names = [(name, counts[kind]) for name, kind, _ in resnet_layers()]
+        names = [(name, counts[kind]) for name, kind, _ in resnet_layers(model)]
     else:
         names = [(name, 2) for name in LAYER_NAMES[model]]
     return [(name, [next(weights) for _ in range(count)]) for name, count in names]
@@ -173,9 +198,9 @@ def initial_weights(model: str) -> list[np.ndarray]:
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, size=shape).astype(np.float32)
 
-    if model == "resnet":
+    if model in RESNETS:
         weights = []
-        for _, kind, shape in resnet_layers():
+        for _, kind, shape in resnet_layers(model):
             if kind == "bn":
                 ones, zeros = np.ones(shape, np.float32), np.zeros(shape, np.float32)
                 weights += [ones, zeros, zeros.copy(), ones.copy()]

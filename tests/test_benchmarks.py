@@ -120,26 +120,29 @@ def _children() -> set[int]:
     return found
 
 
-def test_the_resnet_variants_compute_the_same_function_from_the_same_weights():
-    # The GPU comparison trains the ResNet three ways; its layers must line up by name and
-    # layout (katman on the active backend; the hand-written torch and jax variants, whose
+@pytest.mark.parametrize(("model", "title"), [("resnet", "ResNet"), ("tiny_resnet", "tiny ResNet")])
+def test_the_resnet_variants_compute_the_same_function_from_the_same_weights(model, title):
+    # The ResNets are trained three ways; their layers must line up by name and layout
+    # (katman on the active backend; the hand-written torch and jax variants, whose
     # frameworks are installed whatever the active backend).
     from benchmarks import keras_side, raw_jax, raw_torch, workload
     from benchmarks.training import rows
 
-    weights = workload.initial_weights("resnet")
-    named = workload.by_layer("resnet", weights)
-    assert [name for name, _ in named] == [name for name, _, _ in workload.resnet_layers()]
-    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
-    ours = keras_side.Runner(library="katman", model="resnet", weights=weights)
+    weights = workload.initial_weights(model)
+    named = workload.by_layer(model, weights)
+    assert [name for name, _ in named] == [name for name, _, _ in workload.resnet_layers(model)]
+    assert [w.shape[-1] for w in weights][:1] == [workload.RESNET_SIZES[model].stem]
+    x = np.random.default_rng(0).random((2, *workload.INPUT_SHAPES[model]), dtype=np.float32)
+    ours = keras_side.Runner(library="katman", model=model, weights=weights)
     with_weights = [layer.name for layer in ours.model.layers if layer.weights]
     assert sorted(with_weights) == sorted(name for name, _ in named)
+    assert len(ours.model.layers) == 52  # with the Input, at either size
     expected = ours.predict_on_batch(x)
     assert expected.shape == (2, workload.NUM_CLASSES)
     for module in (raw_torch, raw_jax):
-        got = module.Runner(model="resnet", weights=weights).predict_on_batch(x)
+        got = module.Runner(model=model, weights=weights).predict_on_batch(x)
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
-    assert rows(("resnet",))[0][2] == "ResNet fit, ms/step"
+    assert rows((model,))[0][2] == f"{title} fit, ms/step"
 
 
 def test_gpu_run_stops_before_measuring_when_the_framework_sees_no_gpu(home):
@@ -156,7 +159,8 @@ def test_gpu_run_stops_before_measuring_when_the_framework_sees_no_gpu(home):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--models", "resnet"), "the ResNet has hand-written torch and jax variants only"),
+        (("--models", "resnet"), "the ResNets have hand-written torch and jax variants only"),
+        (("--models", "tiny_resnet"), "the ResNets have hand-written torch and jax variants"),
         (("--gpu",), "--gpu compares torch and jax"),
     ],
 )
