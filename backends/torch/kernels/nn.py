@@ -466,7 +466,13 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
                 f"depthwise_conv: the kernel expects {kernel.shape[-2]} channels, the input "
                 f"has {x.shape[1]}."
             )
-        grouped = kernel.reshape(*kernel.shape[:-2], 1, kernel.shape[-2] * kernel.shape[-1])
+        # The grouped kernel (*k, 1, C*M) with output channel c*M + m, built with its output
+        # channels outermost: at most one copy, and _conv_first's permutation of it is dense.
+        n = kernel.ndim - 2
+        channels, multiplier = kernel.shape[-2:]
+        window = kernel.shape[:n]
+        outermost = kernel.permute(n, n + 1, *range(n)).reshape(channels * multiplier, *window)
+        grouped = outermost.permute(*range(1, n + 1), 0).unsqueeze(n)
         return _conv_first(x, grouped, strides, padding, dilation)
 
     def depthwise_conv(
