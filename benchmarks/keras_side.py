@@ -21,11 +21,12 @@ def build_model(keras: ModuleType, model: str) -> Any:
     layers = keras.layers
     if model in workload.RESNETS:
         return build_resnet(keras, model)
-    if model == "mlp":
+    if model in workload.MLPS:
+        width = workload.MLP_WIDTHS[model]
         stack = [
-            keras.Input(shape=(784,)),
-            layers.Dense(512, activation="relu", name="dense_1"),
-            layers.Dense(512, activation="relu", name="dense_2"),
+            keras.Input(shape=workload.INPUT_SHAPES[model]),
+            layers.Dense(width, activation="relu", name="dense_1"),
+            layers.Dense(width, activation="relu", name="dense_2"),
             layers.Dense(NUM_CLASSES, activation="softmax", name="dense_3"),
         ]
     else:

@@ -27,8 +27,9 @@ from typing import Any
 
 from benchmarks.training import BACKENDS, ROOT, VARIANTS, child_env
 from benchmarks.workload import (
+    ALL_MODELS,
     BATCH_SIZE,
-    MODELS,
+    RESNETS,
     Plan,
     initial_weights,
     train_batches,
@@ -128,7 +129,7 @@ def main() -> None:
         prog="python -m benchmarks.profile_step", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--backend", choices=BACKENDS, required=True)
-    parser.add_argument("--model", choices=(*MODELS, "tiny_resnet"), default="mlp")
+    parser.add_argument("--model", choices=ALL_MODELS, default="mlp")
     parser.add_argument("--mode", choices=("fit", "train_on_batch"), default="fit")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--seconds", type=float, default=8.0, help="timed seconds per variant")
@@ -138,7 +139,7 @@ def main() -> None:
         "--in-process", action="store_true", help="run the first variant here (for py-spy)"
     )
     args = parser.parse_args()
-    if args.backend == "tensorflow" and args.model == "tiny_resnet":
+    if args.backend == "tensorflow" and args.model in RESNETS:
         parser.error("the ResNets have hand-written torch and jax variants only")
     if args.in_process:
         # The frameworks are imported below, so the backend and threads still take effect.

@@ -92,7 +92,7 @@ def forward(
 def _probabilities(
     params: list[jax.Array], x: jax.Array, key: jax.Array | None, *, model: str
 ) -> jax.Array:
-    if model == "mlp":
+    if model in workload.MLPS:
         h = jax.nn.relu(x @ params[0] + params[1])
         h = jax.nn.relu(h @ params[2] + params[3])
         return jax.nn.softmax(h @ params[4] + params[5])

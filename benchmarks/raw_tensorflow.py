@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from benchmarks import workload
 from benchmarks.workload import BATCH_SIZE, BETA_1, BETA_2, EPSILON, LEARNING_RATE, NUM_CLASSES
 
 _HIDDEN = [name for name in ("jax", "keras", "tf_keras") if name not in sys.modules]
@@ -29,7 +30,7 @@ finally:
 
 def forward(params: list[tf.Variable], x: tf.Tensor, *, model: str, training: bool) -> tf.Tensor:
     """Class probabilities; dropout (convnet) only when ``training``."""
-    if model == "mlp":
+    if model in workload.MLPS:
         h = tf.nn.relu(tf.matmul(x, params[0]) + params[1])
         h = tf.nn.relu(tf.matmul(h, params[2]) + params[3])
         return tf.nn.softmax(tf.matmul(h, params[4]) + params[5])
@@ -70,7 +71,7 @@ class Runner:
         self.iterations = tf.Variable(0, dtype=tf.int64)
         self.loss_sum = tf.Variable(0.0)
         spec = [
-            tf.TensorSpec((None, *((784,) if model == "mlp" else (28, 28, 1))), tf.float32),
+            tf.TensorSpec((None, *workload.INPUT_SHAPES[model]), tf.float32),
             tf.TensorSpec((None,), tf.int32),
         ]
         self.step = tf.function(self._step, input_signature=spec, autograph=False)

@@ -66,13 +66,14 @@ def build_resnet(model: str = "resnet") -> nn.Sequential:
 def build_model(model: str) -> nn.Module:
     if model in workload.RESNETS:
         return build_resnet(model)
-    if model == "mlp":
+    if model in workload.MLPS:
+        (inputs, width), _, _ = workload.mlp_shapes(model)
         return nn.Sequential(
-            nn.Linear(784, 512),
+            nn.Linear(inputs, width),
             nn.ReLU(),
-            nn.Linear(512, 512),
+            nn.Linear(width, width),
             nn.ReLU(),
-            nn.Linear(512, NUM_CLASSES),
+            nn.Linear(width, NUM_CLASSES),
             nn.Softmax(dim=-1),
         )
     return nn.Sequential(
@@ -151,7 +152,7 @@ def startup() -> None:
 
 class Runner:
     def __init__(self, model: str, weights: list[np.ndarray]) -> None:
-        self.channels_first = model != "mlp"
+        self.channels_first = model not in workload.MLPS
         self.net = build_model(model)
         load_weights(self.net, model, weights)
         self.net.to(DEVICE)

@@ -1,7 +1,8 @@
 """katman against the raw framework and Keras 3 on the same backend: training steps
 (``fit``, ``train_on_batch``), ``predict``, start-up and peak memory, for an MLP and the classic
-MNIST convnet (and on request two ResNet-style models: ``resnet``, and ``tiny_resnet``,
-whose CPU step is mostly the per-layer host work a GPU step of ``resnet`` is made of).
+MNIST convnet; on request a ResNet-style model (``resnet``) and two small models whose CPU
+step is mostly the host work a GPU step is made of: ``tiny_mlp`` (per step) and
+``tiny_resnet`` (per layer).
 
 Every measurement runs in a fresh process (``benchmarks/worker.py``); the three variants
 alternate (katman, raw, Keras, then the next round in rotated order; within a round their
@@ -11,7 +12,7 @@ katman/raw and katman/Keras (the median of each round's ratio). Usage::
     python -m benchmarks --backend torch            # a few minutes on 2 cores
     python -m benchmarks --backend jax --quick      # a smoke run, about a minute
     python -m benchmarks --backend torch --gpu      # MLP, convnet, ResNet on the GPU
-    python -m benchmarks --backend torch --models tiny_resnet --threads 1
+    python -m benchmarks --backend torch --models tiny_mlp tiny_resnet --threads 1
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ BACKENDS = ("torch", "jax", "tensorflow")
 VARIANTS = ("katman", "raw", "keras")
 MODEL_TITLES = {
     "mlp": "MLP",
+    "tiny_mlp": "tiny MLP",
     "convnet": "convnet",
     "resnet": "ResNet",
     "tiny_resnet": "tiny ResNet",

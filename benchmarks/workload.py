@@ -27,10 +27,17 @@ NUM_CLASSES = 10
 MODELS = ("mlp", "convnet")
 RESNETS = ("resnet", "tiny_resnet")
 GPU_MODELS = (*MODELS, "resnet")
-ALL_MODELS = (*MODELS, *RESNETS)
+ALL_MODELS = (*MODELS, "tiny_mlp", *RESNETS)
+#: The width of both hidden layers of the MLPs. ``tiny_mlp`` takes the same inputs and
+#: labels as ``mlp`` through layers 32 times narrower: its CPU step is mostly the per-step
+#: work on the host (the batch's slicing and transfer, dispatch, the loss, the optimizer's
+#: and the loop's own Python), which is what a GPU step of ``mlp`` is made of.
+MLP_WIDTHS = {"mlp": 512, "tiny_mlp": 16}
+MLPS = tuple(MLP_WIDTHS)
 #: Input shape of one sample, per model (channels last, as Keras).
 INPUT_SHAPES = {
     "mlp": (784,),
+    "tiny_mlp": (784,),
     "convnet": (28, 28, 1),
     "resnet": (32, 32, 3),
     "tiny_resnet": (4, 4, 3),
@@ -86,12 +93,14 @@ class Plan:
 
 DEFAULT_PLANS = {
     "mlp": Plan(steps=20, epochs=6, batches=30, warmup=3, predict_samples=10_000),
+    "tiny_mlp": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
     "convnet": Plan(steps=8, epochs=6, batches=8, warmup=2, predict_samples=10_000),
     "resnet": Plan(steps=4, epochs=4, batches=4, warmup=1, predict_samples=1_000),
     "tiny_resnet": Plan(steps=30, epochs=6, batches=30, warmup=3, predict_samples=10_000),
 }
 QUICK_PLANS = {
     "mlp": Plan(steps=3, epochs=2, batches=3, warmup=1, predict_samples=1_000),
+    "tiny_mlp": Plan(steps=3, epochs=2, batches=3, warmup=1, predict_samples=1_000),
     "convnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=300),
     "resnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=200),
     "tiny_resnet": Plan(steps=2, epochs=2, batches=2, warmup=1, predict_samples=200),
@@ -100,6 +109,7 @@ QUICK_PLANS = {
 #: resolution and the epoch-end synchronisation small against the epoch.
 GPU_PLANS = {
     "mlp": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
+    "tiny_mlp": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
     "convnet": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
     "resnet": Plan(steps=40, epochs=6, batches=40, warmup=5, predict_samples=10_000),
     "tiny_resnet": Plan(steps=100, epochs=6, batches=100, warmup=10, predict_samples=10_000),
@@ -178,7 +188,17 @@ def by_layer(model: str, weights: list[np.ndarray]) -> list[tuple[str, list[np.n
 
 
 #: the names of the MLP's and the convnet's layers with weights, in build order
-LAYER_NAMES = {"mlp": ("dense_1", "dense_2", "dense_3"), "convnet": ("conv_1", "conv_2", "dense")}
+LAYER_NAMES = {
+    "mlp": ("dense_1", "dense_2", "dense_3"),
+    "tiny_mlp": ("dense_1", "dense_2", "dense_3"),
+    "convnet": ("conv_1", "conv_2", "dense"),
+}
+
+
+def mlp_shapes(model: str) -> list[tuple[int, int]]:
+    """The ``(in, out)`` kernel shapes of an MLP's three Dense layers."""
+    width = MLP_WIDTHS[model]
+    return [(784, width), (width, width), (width, NUM_CLASSES)]
 
 
 def initial_weights(model: str) -> list[np.ndarray]:
@@ -186,9 +206,9 @@ def initial_weights(model: str) -> list[np.ndarray]:
     glorot-uniform from a fixed seed, biases zero; batch normalization's gamma 1, beta 0,
     moving mean 0 and moving variance 1.
 
-    MLP: Dense 784-512, 512-512, 512-10 as ``(in, out)`` kernels. Convnet: Conv2D kernels as
-    ``(height, width, in, out)``, then the Dense 1600-10 kernel whose rows follow Keras's
-    ``Flatten`` of a channels-last ``(5, 5, 64)`` map. ResNet: :func:`resnet_layers`.
+    MLPs: the three Dense kernels of :func:`mlp_shapes`, each ``(in, out)``. Convnet: Conv2D
+    kernels as ``(height, width, in, out)``, then the Dense 1600-10 kernel whose rows follow
+    Keras's ``Flatten`` of a channels-last ``(5, 5, 64)`` map. ResNet: :func:`resnet_layers`.
     """
     rng = np.random.default_rng(42)
 
@@ -209,8 +229,8 @@ def initial_weights(model: str) -> list[np.ndarray]:
                 if kind == "dense":
                     weights.append(np.zeros(shape[-1], dtype=np.float32))
         return weights
-    if model == "mlp":
-        shapes = [(784, 512), (512, 512), (512, NUM_CLASSES)]
+    if model in MLPS:
+        shapes = mlp_shapes(model)
     else:
         shapes = [(3, 3, 1, 32), (3, 3, 32, 64), (5 * 5 * 64, NUM_CLASSES)]
     weights = []

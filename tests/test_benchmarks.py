@@ -145,6 +145,33 @@ def test_the_resnet_variants_compute_the_same_function_from_the_same_weights(mod
     assert rows((model,))[0][2] == f"{title} fit, ms/step"
 
 
+@pytest.mark.parametrize(("model", "title"), [("mlp", "MLP"), ("tiny_mlp", "tiny MLP")])
+def test_the_mlp_variants_compute_the_same_function_from_the_same_weights(
+    model, title, active_backend
+):
+    # katman on the active backend against the hand-written torch and jax MLPs (installed
+    # whatever the backend) and, where TensorFlow is the active backend, its own.
+    from benchmarks import keras_side, raw_jax, raw_torch, workload
+    from benchmarks.training import rows
+
+    weights = workload.initial_weights(model)
+    width = workload.MLP_WIDTHS[model]
+    assert [w.shape for w in weights[::2]] == [(784, width), (width, width), (width, 10)]
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    ours = keras_side.Runner(library="katman", model=model, weights=weights)
+    expected = ours.predict_on_batch(x)
+    assert expected.shape == (3, workload.NUM_CLASSES)
+    modules = [raw_torch, raw_jax]
+    if active_backend == "tensorflow":
+        from benchmarks import raw_tensorflow
+
+        modules.append(raw_tensorflow)
+    for module in modules:
+        got = module.Runner(model=model, weights=weights).predict_on_batch(x)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    assert rows((model,))[0][2] == f"{title} fit, ms/step"
+
+
 def test_gpu_run_stops_before_measuring_when_the_framework_sees_no_gpu(home):
     import torch
 
