@@ -103,6 +103,8 @@ class Variable(TensorOperators):
         get_backend().assign_variable(self.handle, tensor)
 
     def assign_add(self, delta: Any) -> None:
+        if get_backend().add_to_variable(self.handle, delta):
+            return
         from katman import ops
 
         self.assign(ops.add(self.value, delta))

@@ -61,6 +61,15 @@ class TorchBackend(Backend):
             array = array.copy()  # torch.from_numpy needs its own writable, C-ordered memory
         return to_device(torch.from_numpy(array), TORCH_DTYPES[target])
 
+    def promote(self, *values: Any) -> tuple[Any, ...]:
+        # Most of a step's op calls combine tensors of one dtype, whose result dtype is
+        # theirs: only their placement can need work.
+        if values and isinstance(values[0], torch.Tensor):
+            dtype = values[0].dtype
+            if all(isinstance(v, torch.Tensor) and v.dtype is dtype for v in values):
+                return tuple([from_host(v) for v in values])
+        return super().promote(*values)
+
     def convert_to_numpy(self, x: Any) -> np.ndarray:
         if not isinstance(x, torch.Tensor):
             return np.asarray(x)
@@ -103,6 +112,26 @@ class TorchBackend(Backend):
             return
         with torch.no_grad():
             handle.copy_(value)
+
+    def add_to_variable(self, handle: Any, delta: Any) -> bool:
+        # Only where the in-place sum is exactly what assigning ``handle + delta`` gives:
+        # a Python number of the variable's kind, or a tensor just like it.
+        if type(delta) is float:
+            if not handle.is_floating_point():
+                return False
+        elif type(delta) is int:
+            if handle.dtype is torch.bool:
+                return False
+        else:
+            same = isinstance(delta, torch.Tensor) and delta.dtype is handle.dtype
+            if not (same and delta.shape == handle.shape and delta.device == handle.device):
+                return False
+        if not torch.is_grad_enabled():
+            handle.add_(delta)
+            return True
+        with torch.no_grad():
+            handle.add_(delta)
+        return True
 
     def variables_value_and_grad(
         self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False

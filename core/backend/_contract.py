@@ -89,6 +89,12 @@ class Backend(abc.ABC):
     def assign_variable(self, handle: Any, value: Any) -> None:
         """Replace the handle's value with tensor ``value`` (same shape and dtype)."""
 
+    def add_to_variable(self, handle: Any, delta: Any) -> bool:
+        """Add ``delta`` to the handle's value in place, if the backend can do so directly
+        (counters and metric totals grow every step); ``False`` leaves the variable as it
+        was, and the caller assigns the sum instead. The default never does."""
+        return False
+
     @abc.abstractmethod
     def variables_value_and_grad(
         self, function: Callable[[], Any], handles: Sequence[Any], *, has_aux: bool = False
@@ -173,8 +179,11 @@ class Backend(abc.ABC):
 
         def kernel(*values: Any) -> Any:
             tensors = self.promote(*values)
-            dtype = result_type(self.dtype_of(tensors[0]), float)
-            return function(*(self.convert_to_tensor(t, dtype) for t in tensors))
+            dtype = self.dtype_of(tensors[0])
+            wanted = result_type(dtype, float)
+            if wanted == dtype:  # promoted to a float dtype already: the usual case
+                return function(*tensors)
+            return function(*(self.convert_to_tensor(t, wanted) for t in tensors))
 
         return kernel
 

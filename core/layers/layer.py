@@ -31,6 +31,15 @@ from katman.variables import Variable
 __all__ = ["InputSpec", "Layer"]
 
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+# Bumped whenever any layer starts holding another layer or a variable (or stops): a layer
+# keeps the flattened list of the layers it holds for as long as this does not change, since
+# every training step walks that list several times (weights, losses).
+_layout_version = itertools.count()
+_layout = [next(_layout_version)]
+
+
+def _layout_changed() -> None:
+    _layout[0] = next(_layout_version)
 
 
 def unique_name(base: str) -> str:
@@ -178,6 +187,8 @@ class Layer(get_backend().layer_base):
         self._non_trainable_vars: list[Variable] = []
         self._seed_generators: list[SeedGenerator] = []
         self._added_losses: list[Any] = []
+        self._flat_layers: tuple[int, list[Layer]] | None = None  # (layout, layers)
+        self._accepted_input: tuple[InputSpec, tuple] | None = None  # (spec, shape) checked
         self._inbound_nodes: list[Node] = []
         self._build_shapes: Any = None
         from katman import regularizers
@@ -269,6 +280,7 @@ class Layer(get_backend().layer_base):
             return
         self._tracked_layers.append(layer)
         self._tracked_layer_names.append(name)
+        _layout_changed()
         if native:
             getattr(self, "_track_native_layer", lambda *_: None)(layer, name)
 
@@ -277,6 +289,7 @@ class Layer(get_backend().layer_base):
         if any(variable is v for v in known):
             return
         known.append(variable)
+        _layout_changed()
         getattr(self, "_track_native_variable", lambda _: None)(variable)
 
     @property
@@ -285,8 +298,18 @@ class Layer(get_backend().layer_base):
         return list(self._tracked_layers)
 
     def _flatten_layers(self, include_self: bool = True) -> Iterator[Layer]:
+        """This layer (with ``include_self``) and every layer it holds, depth first, each
+        once."""
+        cached = self._flat_layers
+        if cached is None or cached[0] != _layout[0]:
+            cached = (_layout[0], list(self._walk_layers()))
+            self._flat_layers = cached
+        layers = cached[1]
+        return iter(layers if include_self else layers[1:])
+
+    def _walk_layers(self) -> Iterator[Layer]:
         seen: set[int] = set()
-        stack = [self] if include_self else list(reversed(self._tracked_layers))
+        stack = [self]
         while stack:
             layer = stack.pop()
             if id(layer) in seen:
@@ -542,6 +565,12 @@ class Layer(get_backend().layer_base):
         compute = self.compute_dtype
         backend = get_backend()
         autocast = self.autocast
+        if backend.is_tensor(inputs):  # the usual case, without the general walk below
+            if autocast:
+                dtype = backend.dtype_of(inputs)
+                if dtype != compute and is_float(dtype):
+                    return ops.cast(inputs, compute)
+            return inputs
 
         def cast(value: Any) -> Any:
             if not backend.is_tensor(value):
@@ -559,7 +588,17 @@ class Layer(get_backend().layer_base):
         return cast(inputs)
 
     def _check_input_spec(self, inputs: Any) -> None:
-        specs = self.input_spec if isinstance(self.input_spec, list) else [self.input_spec]
+        spec = self.input_spec
+        if isinstance(spec, InputSpec) and hasattr(inputs, "shape"):
+            # One input, most often of the shape seen at the last call: checked then.
+            shape = tuple(inputs.shape)
+            accepted = self._accepted_input
+            if accepted is not None and accepted[0] is spec and accepted[1] == shape:
+                return
+            spec.check(self, shape, 0)
+            self._accepted_input = (spec, shape)
+            return
+        specs = spec if isinstance(spec, list) else [spec]
         values = flatten(inputs)
         for index, (spec, value) in enumerate(zip(specs, values, strict=False)):
             if spec is not None and hasattr(value, "shape"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -133,15 +132,17 @@ def reduce_weighted_values(
         sample_weight = ops.convert_to_tensor(sample_weight, ops.dtype(values))
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         values = ops.multiply(values, sample_weight)
-    if reduction in (None, "none") or tuple(values.shape) in ((), (0,)):
+    shape = tuple(values.shape)
+    if reduction in (None, "none") or shape in ((), (0,)):
         return values
+    weighted_mean = reduction == "mean_with_sample_weight" and sample_weight is not None
+    if reduction != "sum" and not weighted_mean and None not in shape and 0 not in shape:
+        return ops.mean(values)  # the size is known: one op, not a sum and a division
     total = ops.sum(values)
     if reduction == "sum":
         return total
-    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+    if weighted_mean:
         divisor = ops.sum(ops.broadcast_to(sample_weight, ops.shape(values)))
-    elif None not in tuple(values.shape):
-        return ops.divide(total, float(max(math.prod(values.shape), 1)))  # a static size
     else:
         divisor = ops.maximum(ops.cast(ops.size(values), ops.dtype(total)), 1)
     return ops.divide(total, ops.maximum(divisor, _tiny(total)))

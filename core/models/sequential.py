@@ -7,7 +7,7 @@ from typing import Any
 
 from katman.errors import ShapeError
 from katman.layers.input_layer import InputLayer
-from katman.layers.layer import Layer
+from katman.layers.layer import Layer, _layout_changed
 from katman.models.functional import check_input
 from katman.models.model import Model
 from katman.symbolic import KerasTensor
@@ -88,6 +88,7 @@ class Sequential(Model):
         layer = self._stack.pop()
         index = next(i for i, t in enumerate(self._tracked_layers) if t is layer)
         del self._tracked_layers[index], self._tracked_layer_names[index]
+        _layout_changed()
         self.built = False
         self._step_functions.clear()
         if rebuild:

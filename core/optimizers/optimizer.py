@@ -229,7 +229,7 @@ class Optimizer:
             self._update(grads, variables)
         if self.use_ema:
             self._update_averages(variables)
-        self._iterations.assign(ops.add(self._iterations.value, 1))
+        self._iterations.assign_add(1)
         for variable in variables:
             constraint = getattr(variable, "constraint", None)
             if constraint is not None:
