@@ -34,12 +34,12 @@ _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 # Bumped whenever any layer starts holding another layer or a variable (or stops): a layer
 # keeps the flattened list of the layers it holds for as long as this does not change, since
 # every training step walks that list several times (weights, losses).
-_layout_version = itertools.count()
-_layout = [next(_layout_version)]
+_layout_version = 0
 
 
 def _layout_changed() -> None:
-    _layout[0] = next(_layout_version)
+    global _layout_version
+    _layout_version += 1
 
 
 def unique_name(base: str) -> str:
@@ -301,8 +301,8 @@ class Layer(get_backend().layer_base):
         """This layer (with ``include_self``) and every layer it holds, depth first, each
         once."""
         cached = self._flat_layers
-        if cached is None or cached[0] != _layout[0]:
-            cached = (_layout[0], list(self._walk_layers()))
+        if cached is None or cached[0] != _layout_version:
+            cached = (_layout_version, list(self._walk_layers()))
             self._flat_layers = cached
         layers = cached[1]
         return iter(layers if include_self else layers[1:])
@@ -565,12 +565,6 @@ class Layer(get_backend().layer_base):
         compute = self.compute_dtype
         backend = get_backend()
         autocast = self.autocast
-        if backend.is_tensor(inputs):  # the usual case, without the general walk below
-            if autocast:
-                dtype = backend.dtype_of(inputs)
-                if dtype != compute and is_float(dtype):
-                    return ops.cast(inputs, compute)
-            return inputs
 
         def cast(value: Any) -> Any:
             if not backend.is_tensor(value):
