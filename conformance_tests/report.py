@@ -54,10 +54,12 @@ class Report:
                   f"{counts['unsupported']:>13}{counts['deviation']:>12}")  # fmt: skip
         write(f"  {'total':<14}{sum(totals.values()):>5}{totals['pass']:>8}{totals['FAIL']:>8}"
               f"{totals['unsupported']:>13}{totals['deviation']:>12}")  # fmt: skip
+        width = max([28, *(len(op) + 2 for ops in by_area.values() for op, _ in ops)])
         for area, ops in by_area.items():
             write(f"  {area}:")
             for op, checks in ops:
-                write(f"    {op:<28}{checks.get('values', '-'):<13}{checks.get('gradients', '-')}")
+                write(f"    {op:<{width}}{checks.get('values', '-'):<13}"
+                      f"{checks.get('gradients', '-')}")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from katman import serialization
 from katman.errors import UnknownNameError
 from katman.registry import get_registry
-from katman.registry._registry import unknown_name_message
+from katman.registry._registry import on_change, unknown_name_message
 
 
 class Namespace:
@@ -46,10 +46,11 @@ class Namespace:
         self.core = dict(core or {})
         # What ``get(None)`` returns, by registered name (activations: "linear").
         self.default = default
-        # Loaded objects by name, valid while the registry's generation is unchanged:
-        # ``katman.ops.add`` is looked up on every op call of a training step.
-        self._loaded: dict[str, Any] = {}
-        self._generation = -1
+        # Registered names loaded so far, published as attributes of the module: the next
+        # ``katman.ops.add`` (every op call of a training step) is a plain module lookup,
+        # not a call of ``__getattr__``. Any registry change withdraws them.
+        self._published: set[str] = set()
+        on_change(self._withdraw)
 
     def exports(
         self,
@@ -72,12 +73,6 @@ class Namespace:
             module = importlib.import_module(module_name)
             return getattr(module, attribute) if attribute else module
         registry = get_registry()
-        if registry.generation != self._generation:
-            self._loaded.clear()
-            self._generation = registry.generation
-        loaded = self._loaded.get(name)
-        if loaded is not None:
-            return loaded
         entry = registry.find(self.kind, name)
         if entry is None:
             known = registry.all_names(self.kind)
@@ -85,8 +80,17 @@ class Namespace:
                 f"module {self.module_name!r} has no attribute {name!r}. "
                 + unknown_name_message(self.kind, name, known)
             )
-        loaded = self._loaded[name] = entry.load()
+        loaded = entry.load()
+        setattr(sys.modules[self.module_name], name, loaded)
+        self._published.add(name)
         return loaded
+
+    def _withdraw(self) -> None:
+        module = sys.modules.get(self.module_name)
+        for name in self._published:
+            if module is not None:
+                module.__dict__.pop(name, None)
+        self._published.clear()
 
     def dir(self) -> list[str]:
         """Module ``__dir__``: the module's public names (``__all__``) and registered ones."""

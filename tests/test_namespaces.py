@@ -151,3 +151,27 @@ def test_serialize_unregistered_or_configless_objects_fails_clearly():
 def test_ops_namespace_lists_ops():
     assert {"add", "mean", "convert_to_tensor", "Op"} <= set(dir(katman.ops))
     assert katman.ops.add.name == "add"
+
+
+def test_looked_up_names_follow_registry_changes():
+    """A name is kept on its module after the first lookup; registering an override of it,
+    or removing the plugin that supplied it, takes effect at the next lookup."""
+    ops = katman.ops
+    original = ops.relu
+    replacement = ops.Op("relu", fallback=lambda x: x, reference=lambda x: x)
+    assert vars(ops)["relu"] is original  # kept on the module: no __getattr__ call
+
+    @katman.hookimpl
+    def katman_register(registry):
+        registry.add("op", "relu", replacement, override=True)
+        registry.add("op", "kt_passing", replacement)
+
+    register_plugin(types.SimpleNamespace(katman_register=katman_register), "kt-relu")
+    try:
+        assert ops.relu is replacement
+        assert ops.kt_passing is replacement
+    finally:
+        katman.registry.get_registry().remove_plugin("kt-relu")
+    assert ops.relu is original
+    with pytest.raises(AttributeError, match="has no attribute 'kt_passing'"):
+        ops.kt_passing  # noqa: B018

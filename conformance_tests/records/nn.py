@@ -117,9 +117,13 @@ def _sparse_categorical_crossentropy(draw: st.DrawFn) -> Sample:
     shape = draw(shapes(min_dims=1))
     from_logits = draw(st.booleans())
     output = draw(array(dtype, shape, (-10.0, 10.0) if from_logits else (0.05, 1.0)))
-    target_shape = (*shape[:-1], 1) if draw(st.booleans()) else shape[:-1]
-    target = draw(array("int32", target_shape, (0, shape[-1] - 1)))
-    return Sample((target, output), {"from_logits": from_logits})
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    target_shape = shape[: axis % len(shape)] + shape[axis % len(shape) + 1 :]
+    if axis == -1 and draw(st.booleans()):
+        target_shape = (*target_shape, 1)  # labels with a trailing unit axis
+    # One label past each end of the classes: such a label scores 0, as in Keras.
+    target = draw(array("int32", target_shape, (-1, shape[axis])))
+    return Sample((target, output), {"from_logits": from_logits, "axis": axis})
 
 
 # --- normalization --------------------------------------------------------------------------

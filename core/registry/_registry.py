@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +118,16 @@ def _check_target(kind: str, name: str, target: Any) -> None:
         )
 
 
+# Called after any registry changes: caches that readers cannot check on each lookup (the
+# public namespaces publish what they load as module attributes) drop what they hold.
+_change_listeners: list[Callable[[], None]] = []
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener()`` after every change to any registry."""
+    _change_listeners.append(listener)
+
+
 class Registry:
     """Names to objects, per kind. Thread-safe; filled by plugins through :meth:`stage`."""
 
@@ -126,6 +136,11 @@ class Registry:
         self._lock = threading.RLock()
         # Bumped by every change, so readers may cache lookups until it moves.
         self.generation = 0
+
+    def _changed(self) -> None:
+        self.generation += 1
+        for listener in list(_change_listeners):
+            listener()
 
     # -- reading -----------------------------------------------------------------------
     def names(self, kind: str) -> list[str]:
@@ -219,14 +234,14 @@ class Registry:
                     del self._entries[existing.kind][existing.name]
                     entry.overrides = existing
                 self._entries[entry.kind][entry.name] = entry
-            self.generation += 1
+            self._changed()
 
     def remove_entry(self, entry: Entry) -> None:
         """Drop one entry (a user class registered again under the same name replaces it)."""
         with self._lock:
             if self._entries[entry.kind].get(entry.name) is entry:
                 del self._entries[entry.kind][entry.name]
-            self.generation += 1
+            self._changed()
 
     def remove_plugin(self, plugin: str) -> list[Entry]:
         """Drop every entry a plugin added, restoring what its entries had overridden."""
@@ -240,7 +255,7 @@ class Registry:
             for entry in self.entries():
                 if entry.overrides is not None and entry.overrides.plugin == plugin:
                     entry.overrides = None
-            self.generation += 1
+            self._changed()
             return removed
 
     def _taken_by(self, entry: Entry) -> Entry | None:

@@ -277,12 +277,15 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
                 "sparse_categorical_crossentropy: target must have output's shape without the "
                 f"class axis; got {tuple(target.shape)} and {tuple(output.shape)}."
             )
-        # Picks each label's log-probability (cheaper than a one-hot product, forward and
-        # backward); a label outside the classes scores 0, as its all-zero one-hot row would.
+        # nll_loss picks each label's negated log-probability in one op (cheaper than a
+        # one-hot product, forward and backward). A label outside the classes scores 0, as
+        # its all-zero one-hot row would: it is clamped for the pick and its loss filled.
         index = torch.clamp(target, 0, max(output.shape[axis] - 1, 0))
         log_probs = _log_probs(output, from_logits, axis)
-        picked = torch.gather(log_probs, axis, index.unsqueeze(axis)).squeeze(axis)
-        return torch.where(index == target, picked, 0.0).neg()
+        if output.ndim > 1 and axis != 1:
+            log_probs = torch.movedim(log_probs, axis, 1)  # nll_loss takes classes on axis 1
+        picked = F.nll_loss(log_probs, index, reduction="none")
+        return picked.masked_fill(index != target, 0.0)
 
     # --- normalization ----------------------------------------------------------------------
 
