@@ -130,7 +130,8 @@ class Mean(Metric):
         if tuple(values.shape) == () and weight is not None:
             # One value with one weight (the loss of a step weighted by its batch size):
             # every training step does this, so it skips the general broadcasting.
-            self.total.assign_add(ops.multiply(ops.cast(values, self.dtype), weight))
+            values = ops.convert_to_tensor(values, self.dtype)  # a cast, without an op call
+            self.total.assign_add(ops.multiply(values, weight))
             self.count.assign_add(weight)
             return
         values, sample_weight = _samplewise(self.name, values, sample_weight, ops.mean, self.dtype)

@@ -24,14 +24,19 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
 
     def reduce_mean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
         x = backend.convert_to_tensor(x)
-        x = backend.convert_to_tensor(x, result_type(backend.dtype_of(x), float))
+        if not x.is_floating_point():
+            x = backend.convert_to_tensor(x, result_type(backend.dtype_of(x), float))
+        if axis is None and not keepdims:
+            return torch.mean(x)  # a loss's reduction, every step: no dims to parse
         dims = tuple(range(x.ndim)) if axis is None else axis
         return torch.mean(x, dim=dims, keepdim=keepdims)
 
     def divide_no_nan(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         zero = x2 == 0
-        # Dividing by 1 where x2 is 0 keeps the gradient finite there.
-        return (x1 / x2.masked_fill(zero, 1)).masked_fill(zero, 0)
+        if torch.is_grad_enabled() and (x1.requires_grad or x2.requires_grad):
+            # Dividing by 1 where x2 is 0 keeps the gradient finite there.
+            return (x1 / x2.masked_fill(zero, 1)).masked_fill(zero, 0)
+        return (x1 / x2).masked_fill_(zero, 0)  # a metric's result, every step: one op less
 
     return {
         "add": binary(torch.add),

@@ -90,6 +90,8 @@ def kernels(backend: Backend) -> dict[str, Callable[..., Any]]:
 
     def floating(x: Any) -> torch.Tensor:
         x = tensor(x)
+        if x.is_floating_point():  # the usual case: nothing to work out
+            return x
         return backend.convert_to_tensor(x, result_type(backend.dtype_of(x), float))
 
     def floats(*values: Any) -> list[torch.Tensor]:
