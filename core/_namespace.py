@@ -73,6 +73,7 @@ class Namespace:
             module = importlib.import_module(module_name)
             return getattr(module, attribute) if attribute else module
         registry = get_registry()
+        generation = registry.generation
         entry = registry.find(self.kind, name)
         if entry is None:
             known = registry.all_names(self.kind)
@@ -81,15 +82,16 @@ class Namespace:
                 + unknown_name_message(self.kind, name, known)
             )
         loaded = entry.load()
-        setattr(sys.modules[self.module_name], name, loaded)
-        self._published.add(name)
+        if registry.generation == generation:  # else a change raced this lookup: keep none
+            setattr(sys.modules[self.module_name], name, loaded)
+            self._published.add(name)
         return loaded
 
     def _withdraw(self) -> None:
         module = sys.modules.get(self.module_name)
-        for name in self._published:
-            if module is not None:
-                module.__dict__.pop(name, None)
+        if module is not None:
+            for name in self._published:
+                vars(module).pop(name, None)
         self._published.clear()
 
     def dir(self) -> list[str]:

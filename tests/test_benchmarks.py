@@ -69,6 +69,27 @@ def test_quick_run_prints_every_row_with_numeric_ratios(active_backend, home, tm
     )
 
 
+@pytest.mark.slow
+def test_profile_step_reports_the_mean_and_the_fastest_epoch(active_backend, home):
+    command = [sys.executable, "-m", "benchmarks.profile_step", "--in-process"]
+    command += ["--backend", active_backend, "--model", "tiny_mlp", "--variants", "katman"]
+    command += ["--seconds", "0.5", "--threads", "1"]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=clean_env(KATMAN_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert measured["variant"] == "katman" and measured["steps"] >= 10
+    # The fastest epoch can be no slower than the mean of all of them.
+    assert 0 < measured["best_ms"] <= measured["wall_ms"] + 1e-9
+
+
 def test_fit_step_is_the_median_epoch_after_the_first():
     from benchmarks.workload import per_step
 
